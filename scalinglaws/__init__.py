@@ -1,0 +1,33 @@
+"""scalinglaws: analytical scaling laws of language models, fitted in JAX.
+
+Data flows one way: ``read_runs`` -> a ``Law`` -> ``fit`` -> ``Fit`` ->
+``compute_optimal`` / plots.
+
+>>> import scalinglaws as sl
+>>> runs = sl.read_runs("runs.csv", columns={"params": "Model Size", "flops": "Training FLOP"})  # doctest: +SKIP
+>>> fit = sl.fit(sl.laws.Chinchilla(), runs)                                                   # doctest: +SKIP
+>>> sl.compute_optimal(fit, flops=5.76e23).params                                              # doctest: +SKIP
+"""
+
+from importlib import metadata as _metadata
+
+from . import _jax  # noqa: F401  (switches on float64 before anything else)
+from . import laws
+from .errors import DataError, LawError, ScalingLawsError
+from .fitting.api import fit
+from .fitting.objectives import Huber, HuberLikelihood, LeastSquares
+from .laws.base import Param
+from .optimize.compute_optimal import Allocation, compute_optimal
+from .result import Fit, load_fit
+from .runs import Runs, read_runs
+
+try:
+    __version__ = _metadata.version("scalinglaws")
+except _metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.1.0"
+
+__all__ = [
+    "__version__", "laws", "Param", "read_runs", "Runs", "fit", "Fit", "load_fit",
+    "Huber", "LeastSquares", "HuberLikelihood", "compute_optimal", "Allocation",
+    "DataError", "LawError", "ScalingLawsError",
+]

@@ -1,0 +1,152 @@
+"""Compute-optimal allocation under C = 6 N D.
+
+Closed form where the law has one (Chinchilla: N* = G (C/6)^a, D* = (C/6)^b / G,
+G = (alpha A / (beta B))^(1/(alpha+beta)), a = beta/(alpha+beta)); otherwise a
+numeric solve of d L / d log N = 0 along the budget line: a coarse scan in
+log N, then bisection on the derivative's sign (to machine precision, vmapped
+over budgets).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .._jax import jax, jnp
+from ..errors import LawError
+from ..laws.base import Law
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The compute-optimal split of each budget. ``params`` is N*, ``tokens`` D*;
+    arrays when the budget was an array, floats for a scalar budget."""
+
+    flops: Any
+    params: Any
+    tokens: Any
+    loss: Any
+    tokens_per_param: Any
+    method: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def rows(self) -> list[dict[str, float]]:
+        cols = [np.atleast_1d(v) for v in (self.flops, self.params, self.tokens, self.tokens_per_param, self.loss)]
+        return [dict(flops=float(c), params=float(n), tokens=float(d), tokens_per_param=float(r), loss=float(lv))
+                for c, n, d, r, lv in zip(*cols)]
+
+    def table(self) -> str:
+        head = f"{'FLOPs':>10}  {'N* (params)':>12}  {'D* (tokens)':>12}  {'D*/N*':>7}  {'loss':>7}"
+        out = [head, "-" * len(head)]
+        for r in self.rows():
+            out.append(f"{r['flops']:>10.3g}  {r['params']:>12.4g}  {r['tokens']:>12.4g}  "
+                       f"{r['tokens_per_param']:>7.2f}  {r['loss']:>7.4f}")
+        return "\n".join(out)
+
+
+def _law_and_params(fit_or_law: Any, params: Mapping[str, float] | None) -> tuple[Law, dict[str, float], Any]:
+    if isinstance(fit_or_law, Law):
+        if params is None:
+            raise LawError("`compute_optimal(law, ...)`: pass the law's parameters as params={...}.", rule="missing parameters")
+        return fit_or_law, fit_or_law.from_public(params), None
+    if hasattr(fit_or_law, "law") and hasattr(fit_or_law, "internal"):
+        return fit_or_law.law, dict(fit_or_law.internal), fit_or_law
+    raise LawError(f"`compute_optimal`: expected a Fit or a Law, got {type(fit_or_law).__name__}.", rule="bad argument")
+
+
+def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pj = {k: jnp.asarray(v) for k, v in p.items()}
+
+    def loss_at(u, c6, ex):
+        X = {"params": jnp.exp(u), "tokens": c6 / jnp.exp(u), **ex}
+        return law.log_predict(pj, X)
+
+    dloss = jax.grad(loss_at)
+
+    @jax.jit
+    def solve(c6, ex):
+        hi_u = jnp.log(c6)  # D >= 1 token
+        lo_u = jnp.zeros_like(c6)  # N >= 1 parameter
+        grid = lo_u + (hi_u - lo_u) * jnp.linspace(0.02, 0.98, 97)
+        vals = jax.vmap(lambda u: loss_at(u, c6, ex))(grid)
+        vals = jnp.where(jnp.isfinite(vals), vals, jnp.inf)
+        k = jnp.argmin(vals)
+        a = grid[jnp.maximum(k - 1, 0)]
+        b = grid[jnp.minimum(k + 1, grid.shape[0] - 1)]
+
+        def body(_, ab):
+            a, b = ab
+            m = 0.5 * (a + b)
+            g = dloss(m, c6, ex)
+            return jnp.where(g > 0, a, m), jnp.where(g > 0, m, b)
+
+        a, b = jax.lax.fori_loop(0, 200, body, (a, b))
+        u = 0.5 * (a + b)
+        edge = (k == 0) | (k == grid.shape[0] - 1)
+        return u, jnp.exp(loss_at(u, c6, ex)), edge
+
+    c6 = jnp.asarray(flops / 6.0)
+    exj = {k: jnp.broadcast_to(jnp.asarray(v, dtype=jnp.float64), c6.shape) for k, v in extra.items()}
+    u, lv, edge = jax.vmap(solve)(c6, exj)
+    N = np.exp(np.asarray(u))
+    if np.any(np.asarray(edge)):
+        warnings.warn("compute_optimal: the loss has no interior minimum along the budget line for some budgets "
+                      "(optimum at the edge of the search range).", UserWarning, stacklevel=3)
+    return N, flops / (6.0 * N), np.asarray(lv)
+
+
+def compute_optimal(fit_or_law: Any, flops: Any, *, params: Mapping[str, float] | None = None,
+                    method: str = "auto", **inputs: Any) -> Allocation:
+    """The loss-minimising (N, D) for each training budget ``flops`` (C = 6ND).
+
+    ``fit_or_law`` is a :class:`Fit`, or a :class:`Law` together with
+    ``params=`` (public or internal names). ``method``: ``"auto"`` (closed
+    form when the law has one), ``"closed"`` or ``"numeric"``. Extra inputs the
+    law needs (e.g. ``unique_tokens=`` for the data-constrained law) are passed
+    as keywords. Warns when the optimum lies outside the range of the fitted runs.
+    """
+    law, p, fit = _law_and_params(fit_or_law, params)
+    scalar = np.ndim(flops) == 0
+    C = np.atleast_1d(np.asarray(flops, dtype=np.float64))
+    if not np.all(np.isfinite(C)) or np.any(C <= 0):
+        bad = C[~(np.isfinite(C) & (C > 0))][0]
+        raise LawError(f"`compute_optimal(flops=...)`: budgets must be finite and > 0, got {bad}.", rule="not positive", value=float(bad))
+    if not {"params", "tokens"} <= set(law.inputs):
+        raise LawError(f"`compute_optimal`: law {law.name!r} is not a law in (params, tokens).", rule="bad law")
+    missing = [k for k in law.inputs if k not in ("params", "tokens") and k not in inputs]
+    if missing:
+        raise LawError(f"`compute_optimal`: law {law.name!r} also needs {missing}; pass them as keywords.", rule="missing input")
+
+    closed = None if method == "numeric" else law.closed_form_optimum(p, C)
+    if method == "closed" and closed is None:
+        raise LawError(f"law {law.name!r} has no closed-form optimum; use method='numeric'.", rule="no closed form")
+    if closed is not None:
+        N, D = (np.asarray(v, dtype=np.float64) for v in closed)
+        X = {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}
+        loss = np.asarray(law.predict({k: jnp.asarray(v) for k, v in p.items()}, X))
+        how = "closed form"
+    else:
+        N, D, loss = _numeric(law, p, C, inputs)
+        how = "numeric"
+
+    warns = []
+    if fit is not None and fit.input_range:
+        for col, val in (("params", N), ("tokens", D)):
+            if col in fit.input_range:
+                lo, hi = fit.input_range[col]
+                out = (val < lo) | (val > hi)
+                if np.any(out):
+                    warns.append(f"optimum {col} outside the fitted runs' range [{lo:.3g}, {hi:.3g}] for "
+                                 f"{int(out.sum())} of {len(val)} budget(s): extrapolation.")
+    for w in warns:
+        warnings.warn(f"compute_optimal: {w}", UserWarning, stacklevel=2)
+
+    def out(v):
+        v = np.asarray(v, dtype=np.float64)
+        return float(v[0]) if scalar else v
+
+    return Allocation(flops=out(C), params=out(N), tokens=out(D), loss=out(loss), tokens_per_param=out(D / N),
+                      method=how, warnings=tuple(warns))
