@@ -1,8 +1,8 @@
 """Run logs in, one validated immutable table out: :func:`read_runs` and :class:`Runs`.
 
 This is the only module besides the CLI that imports pandas. Everything downstream sees
-:class:`Runs`: canonical column names, float64 numpy arrays (never int64: FLOPs exceed 2**63),
-read-only, with the original row index of every row kept for error messages.
+:class:`Runs`: canonical column names, read-only float64 numpy arrays (never int64: FLOPs exceed
+2**63) or str arrays for labels, and the original row index of every row for messages.
 
 Nothing is dropped or repaired silently: a bad value raises :class:`DataError` naming the file,
 column, row (and CSV line), rule and value; exact duplicate rows give a warning and are kept.
@@ -25,6 +25,12 @@ import pandas as pd
 
 from .errors import ColumnNotFoundError, DataError, LawError
 
+try:  # optional: a fast exact parser for numbers stored as text
+    import pyarrow as _pa
+    import pyarrow.compute as _pc
+except ImportError:  # pragma: no cover
+    _pa = _pc = None
+
 __all__ = ["CANONICAL_COLUMNS", "CATEGORICAL_COLUMNS", "Runs", "read_runs"]
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
@@ -41,7 +47,6 @@ POSITIVE_COLUMNS = frozenset({
     "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len", "unique_tokens",
 })  # fmt: skip
 _CANON = frozenset(CANONICAL_COLUMNS)
-_LINE_SUFFIXES = (".csv", ".tsv")  # one header line, so data row i sits on line i + 2
 _SUFFIX_EXP = {"k": 3, "m": 6, "b": 9, "g": 9, "t": 12}
 _SPECIAL = {"": np.nan, "nan": np.nan, "na": np.nan, "n/a": np.nan, "null": np.nan,
             "none": np.nan, "inf": np.inf, "+inf": np.inf, "-inf": -np.inf,
@@ -52,18 +57,16 @@ _NUMBER_RE = (r"^([+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+))"
 
 
 def _fmt(value: Any) -> str:
-    """A value as a message shows it: numbers plainly, text quoted."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
+    """A value as messages show it: numbers plainly (5.76e+23, -3.2), text quoted."""
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return str(value if isinstance(value, (bool, np.bool_)) else int(value))
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return repr(value)
+    return repr(str(value)) if isinstance(value, str) else repr(value)
 
 
 def _freeze(a: np.ndarray) -> np.ndarray:
-    """A read-only view (the caller's array keeps its own flags)."""
+    """A read-only view; the caller's array keeps its own flags."""
     v = a.view()
     v.flags.writeable = False
     return v
@@ -71,7 +74,7 @@ def _freeze(a: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class _Where:
-    """Where data came from, for messages: source, whether it has CSV lines, column origins."""
+    """Where values came from, for messages: the source, the user's names, the row ids."""
 
     source: str
     origin: Mapping[str, str]
@@ -79,12 +82,12 @@ class _Where:
 
     def row(self, i: int) -> tuple[int, str]:
         r = int(i if self.row_ids is None else self.row_ids[i])
-        lines = self.source.lower().endswith(_LINE_SUFFIXES)
+        lines = self.source.lower().endswith((".csv", ".tsv"))  # header on line 1
         return r, f"row {r} (line {r + 2})" if lines else f"row {r}"
 
     def col(self, name: str) -> str:
         user = self.origin.get(name, name)
-        return f"column '{name}'" + (f" (mapped from '{user}')" if str(user) != name else "")
+        return f"column '{name}'" + (f" (mapped from '{user}')" if user != name else "")
 
     def error(self, name: str, i: int, rule: str, value: Any, what: str, why: str) -> DataError:
         r, rtext = self.row(i)
@@ -92,15 +95,15 @@ class _Where:
                          f"{why}.", source=self.source, column=name, row=r, rule=rule, value=value)
 
 
-# --------------------------------------------------------------------------- the table
 @dataclasses.dataclass(frozen=True, eq=False)
 class Runs:
-    """A validated, immutable table of runs with canonical column names.
+    """A validated, immutable table of runs under canonical column names.
 
-    Build it with :func:`read_runs`; the constructor only normalises dtypes (float64, or str
-    objects for ``group``/``problem``/``model``) and freezes the arrays, it does not validate
-    values. ``row_ids`` holds the original 0-based data row of each row and survives
-    :meth:`select`; ``origin`` maps canonical names to the user's column names.
+    Build it with :func:`read_runs`. The constructor only normalises dtypes (float64, or str
+    objects for ``group``/``problem``/``model``) and freezes the arrays; it does not validate
+    values. ``row_ids`` holds each row's original 0-based data row and survives :meth:`select`;
+    ``origin`` maps canonical names to the user's column names; ``notes`` records what was
+    derived or dropped.
     """
 
     columns: Mapping[str, np.ndarray]
@@ -110,29 +113,23 @@ class Runs:
     origin: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        cols, n = {}, None
-        given = dict(self.columns)
+        given, cols, n = dict(self.columns), {}, None
         for name in given:
-            if name not in _CANON:
-                raise ValueError(f"Runs: {name!r} is not a canonical column; "
-                                 f"canonical: {', '.join(CANONICAL_COLUMNS)}")
+            _check_canonical(name, self.source)
         for name in (c for c in CANONICAL_COLUMNS if c in given):
             a = np.asarray(given[name])
             if name in CATEGORICAL_COLUMNS:
                 a = a if a.dtype == object else a.astype(str).astype(object)
-            elif a.dtype != np.float64:
-                a = a.astype(np.float64)
+            a = a if name in CATEGORICAL_COLUMNS else a.astype(np.float64, copy=False)
             if a.ndim != 1 or (n is not None and len(a) != n):
-                raise ValueError(f"Runs: column {name!r} has shape {a.shape}; all columns must "
-                                 f"be 1-D of one length ({n})")
-            n = len(a)
-            cols[name] = _freeze(a)
-        n = (len(self.row_ids) if self.row_ids is not None else 0) if n is None else n
-        ids = np.arange(n, dtype=np.int64) if self.row_ids is None else np.asarray(self.row_ids)
-        if ids.shape != (n,):
+                raise ValueError(f"Runs: column {name!r} has shape {a.shape}; every column must "
+                                 f"be 1-D with one value per row ({n})")
+            cols[name], n = _freeze(a), len(a)
+        ids = np.asarray(np.arange(n or 0) if self.row_ids is None else self.row_ids, np.int64)
+        if ids.ndim != 1 or (n is not None and len(ids) != n):
             raise ValueError(f"Runs: row_ids has shape {ids.shape}, expected ({n},)")
         object.__setattr__(self, "columns", MappingProxyType(cols))
-        object.__setattr__(self, "row_ids", _freeze(ids.astype(np.int64, copy=False)))
+        object.__setattr__(self, "row_ids", _freeze(ids))
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "origin", MappingProxyType(dict(self.origin)))
 
@@ -159,55 +156,47 @@ class Runs:
         notes = f", {len(self.notes)} note(s)" if self.notes else ""
         return f"Runs({self.source!r}, {len(self)} rows, columns: {', '.join(self.names)}{notes})"
 
-    def _where(self) -> _Where:
-        return _Where(self.source, self.origin, self.row_ids)
-
-    def select(self, mask_or_indices: Any) -> "Runs":
+    def select(self, mask_or_indices: Any) -> Runs:
         """The rows picked by a boolean mask or integer indices, as a new :class:`Runs`.
 
         ``row_ids`` follow the rows, so messages still name the original rows; notes are kept."""
         idx = np.asarray(mask_or_indices)
         if idx.dtype == bool:
             if idx.shape != (len(self),):
-                raise ValueError(f"select: boolean mask has shape {idx.shape}, "
-                                 f"expected ({len(self)},)")
+                raise ValueError(f"select: mask has shape {idx.shape}, expected ({len(self)},)")
             idx = np.flatnonzero(idx)
         elif idx.size == 0:
-            idx = np.zeros(0, dtype=np.intp)
+            idx = idx.astype(np.intp)
         elif idx.dtype.kind not in "iu":
             raise TypeError(f"select: expected a boolean mask or integer indices, got {idx.dtype}")
         cols = {k: v[idx] for k, v in self.columns.items()}
         return dataclasses.replace(self, columns=cols, row_ids=self.row_ids[idx])
 
-    def drop_highest(self, column: str, k: int) -> "Runs":
-        """Drop the ``k`` rows with the largest ``column`` values (Epoch's convention).
-
-        Keeps the rows with ``value < sorted(values)[-k]``, so ties at the threshold are all
-        dropped; the note added says how many rows went and where the cut was."""
-        values, k = self[column], operator.index(k)
-        if column in CATEGORICAL_COLUMNS:
-            raise ValueError(f"drop_highest: column {column!r} is not numeric")
-        if not 0 <= k <= len(self):
-            raise ValueError(f"drop_highest: k={k} must lie in [0, {len(self)}] (the row count)")
+    def drop_highest(self, column: str, k: int) -> Runs:
+        """Drop the ``k`` rows with the largest ``column`` values, Epoch's convention: keep the
+        rows with ``value < sorted(values)[-k]`` (ties at the cut all go; the note says so)."""
+        values, k, n = self[column], operator.index(k), len(self)
+        if column in CATEGORICAL_COLUMNS or not 0 <= k <= n:
+            raise ValueError(f"drop_highest: needs a numeric column and 0 <= k <= {n}; "
+                             f"got {column!r}, k={k}")
         if k == 0:
             return self
-        cut = np.partition(values, len(values) - k)[len(values) - k]  # == sorted(values)[-k]
-        keep = values < cut
-        dropped = len(self) - int(keep.sum())
-        ties = f" ({dropped - k} more than {k} because of ties)" if dropped != k else ""
-        note = (f"dropped the {dropped} row(s) with the highest {column} ({column} >= {cut:.6g})"
+        cut = np.partition(values, n - k)[n - k]  # == sorted(values)[-k]
+        out = self.select(values < cut)
+        gone = n - len(out)
+        ties = f" ({gone - k} more than {k} because of ties)" if gone != k else ""
+        note = (f"dropped the {gone} row(s) with the highest {column} ({column} >= {cut:.6g})"
                 f"{ties}: kept {column} < sorted({column})[-{k}] (Epoch's convention)")
-        out = self.select(keep)
         return dataclasses.replace(out, notes=out.notes + (note,))
 
-    def with_columns(self, **arrays: Any) -> "Runs":
+    def with_columns(self, **arrays: Any) -> Runs:
         """A new :class:`Runs` with columns added or replaced, parsed and validated as
         :func:`read_runs` does (canonical names only, one value per row)."""
         cols, origin = dict(self.columns), dict(self.origin)
         where = _Where(self.source, {}, self.row_ids)
         for name, values in arrays.items():
             _check_canonical(name, self.source)
-            values = values if isinstance(values, pd.Series) else np.asarray(values)
+            values = values if isinstance(values, pd.Series) else _asarray(values)
             if values.shape != (len(self),):
                 raise ValueError(f"with_columns: {name!r} has shape {values.shape}, "
                                  f"expected ({len(self)},)")
@@ -216,8 +205,8 @@ class Runs:
         return dataclasses.replace(self, columns=cols, origin=origin)
 
     def data_hash(self) -> str:
-        """sha256 (hex) of the columns: sorted names, float64 little-endian bytes or UTF-8 text
-        (NUL-separated). Stable across processes and platforms; ignores notes and row_ids."""
+        """sha256 (hex) of the columns: sorted names, then float64 little-endian bytes or UTF-8
+        text (NUL-separated). Stable across processes and platforms; ignores notes, row_ids."""
         h = hashlib.sha256(b"scalinglaws.Runs/1\0%d\0" % len(self))
         for name in sorted(self.columns):
             a = self.columns[name]
@@ -237,15 +226,14 @@ class Runs:
         names = (names,) if isinstance(names, str) else tuple(names)
         missing = [n for n in names if n not in self.columns]
         if missing:
-            need = ", ".join(repr(n) for n in missing)
             raise LawError(
-                f"law '{law}' needs column(s) {need} which {self.source} lacks; available: "
-                f"{', '.join(self.names) or 'none'}. Map a column of yours with "
-                f"columns={{'{missing[0]}': 'Your Column'}}.",
+                f"law '{law}' needs column(s) {', '.join(repr(n) for n in missing)} which "
+                f"{self.source} lacks; available: {', '.join(self.names) or 'none'}. Map a "
+                f"column of yours with columns={{'{missing[0]}': 'Your Column'}}.",
                 source=self.source, column=missing[0], rule="missing column")
 
 
-# --------------------------------------------------------------------------- parsing
+# --------------------------------------------------------------------------- parsing values
 def _check_canonical(name: Any, source: str, hint: str = "") -> None:
     if name not in _CANON:
         raise DataError(f"{source}: {name!r} is not a canonical column name{hint}; canonical "
@@ -253,10 +241,17 @@ def _check_canonical(name: Any, source: str, hint: str = "") -> None:
                         column=str(name), rule="unknown canonical column", value=name)
 
 
-def _numpy(values: Any) -> np.ndarray:
-    """A column as a numpy array without copying where possible (pandas NA -> NaN/None)."""
-    if not isinstance(values, pd.Series):
+def _asarray(values: Any) -> np.ndarray:
+    try:
         return np.asarray(values)
+    except ValueError:  # ragged nested lists
+        return np.asarray(list(values), dtype=object)
+
+
+def _numpy(values: Any) -> np.ndarray:
+    """A column as a numpy array, without a copy where possible (pandas NA -> NaN or None)."""
+    if not isinstance(values, pd.Series):
+        return values
     if isinstance(values.dtype, np.dtype):
         return values.to_numpy()
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
@@ -265,10 +260,10 @@ def _numpy(values: Any) -> np.ndarray:
 
 
 def _parse_text(text: pd.Series, allow_bool: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Parse stripped strings that float() rejected: '1,000', '1.3B', '300M', 'true', 'n/a'.
+    """Parse stripped strings that float() rejects ('1,000', '1.3B', '300M', 'true', 'n/a').
 
-    Returns (values, unparseable mask). Suffixes are applied as a decimal exponent, so '1.3B'
-    is exactly float('1.3e9')."""
+    Returns (values, unparseable mask). A suffix adds to the decimal exponent, so '1.3B' is
+    exactly float('1.3e9'), not 1.3 * 1e9."""
     text = text.reset_index(drop=True)
     low = text.str.lower()
     out = np.full(len(text), np.nan)
@@ -276,8 +271,7 @@ def _parse_text(text: pd.Series, allow_bool: bool) -> tuple[np.ndarray, np.ndarr
     out[done] = low[done].map(_SPECIAL).to_numpy(dtype=np.float64)
     if allow_bool:
         tf = low.isin(("true", "false")).to_numpy()
-        out[tf] = (low[tf] == "true").to_numpy(dtype=np.float64)
-        done |= tf
+        out[tf], done = (low[tf] == "true").to_numpy(dtype=np.float64), done | tf
     rest = np.flatnonzero(~done)
     m = text.iloc[rest].str.extract(_NUMBER_RE)
     ok = m[0].notna().to_numpy()
@@ -291,60 +285,78 @@ def _parse_text(text: pd.Series, allow_bool: bool) -> tuple[np.ndarray, np.ndarr
     return out, bad
 
 
+def _floats(chunk: np.ndarray) -> np.ndarray:
+    """Numeric text to float64, correctly rounded: Arrow's parser (fast) where it takes the
+    chunk, else float() per cell. Raises ValueError/TypeError on anything else."""
+    if _pa is not None:
+        try:
+            arr = _pa.array(chunk, type=_pa.string(), from_pandas=True)
+            return _pc.cast(arr, _pa.float64()).to_numpy(zero_copy_only=False)
+        except (_pa.ArrowInvalid, _pa.ArrowTypeError):
+            pass
+    return chunk.astype(np.float64)
+
+
 def _parse_objects(raw: np.ndarray, name: str, where: _Where) -> tuple[np.ndarray, int]:
-    """Text or mixed cells to float64; returns (values, number of cells needing the slow path)."""
-    try:  # plain numbers and numeric strings ('1.5e9', ' 3e20 '): float() semantics, exact
-        return raw.astype(np.float64), 0
-    except (ValueError, TypeError, OverflowError):
-        pass
-    s = pd.Series(raw.astype(object, copy=False), copy=False)
-    out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-    todo = np.flatnonzero(np.isnan(out) & s.notna().to_numpy())
-    if todo.size:
-        vals, bad = _parse_text(s.iloc[todo].astype(str).str.strip(), name == "correct")
-        if bad.any():
-            i = int(todo[np.argmax(bad)])
-            extra = " or true/false" if name == "correct" else ""
-            raise where.error(name, i, "unparseable number", raw[i], "is not a number",
-                              "write plain numbers (1.5e9, 1,000), a K/M/B/G/T suffix "
-                              f"(1.3B = 1.3e9, 300M, 2T){extra}")
-        out[todo] = vals
-    return out, int(todo.size)
+    """Text or mixed cells to float64; returns (values, number of cells parsed from text).
+
+    float() semantics first ('1.5e9', ' 3e20 ': exact), chunk by chunk, so that only the chunks
+    holding a '1.3B' or '1,000' take the slower vectorised text path."""
+    out, todo, step = np.empty(len(raw)), [], 1 << 16
+    for lo in range(0, len(raw), step):
+        try:
+            out[lo:lo + step] = _floats(raw[lo:lo + step])
+        except (ValueError, TypeError, OverflowError):
+            todo.append(np.arange(lo, min(lo + step, len(raw))))
+    if not todo:
+        return out, 0
+    todo = np.concatenate(todo)
+    sub = pd.Series(raw[todo].astype(object), copy=False)
+    num = pd.to_numeric(sub, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan,
+                                                       copy=True)
+    again = np.flatnonzero(np.isnan(num) & sub.notna().to_numpy())  # None stays NaN: missing
+    vals, bad = _parse_text(sub.iloc[again].astype(str).str.strip(), name == "correct")
+    if bad.any():
+        i = int(todo[again[np.argmax(bad)]])
+        raise where.error(name, i, "unparseable number", raw[i], "is not a number",
+                          "write plain numbers (1.5e9, 1,000) or use a K/M/B/G/T suffix "
+                          f"(1.3B = 1.3e9, 300M, 2T){' or true/false' * (name == 'correct')}")
+    num[again] = vals
+    out[todo] = num
+    return out, int(again.size)
 
 
 def _parse_column(name: str, values: Any, where: _Where, *, copy: bool) -> tuple[np.ndarray, int]:
-    """One user column to its canonical array, validated; returns (array, slow-path count)."""
+    """One user column to its canonical array, validated; returns (array, cells parsed from
+    text). ``copy``: copy numeric arrays the caller still owns (a user's DataFrame or dict)."""
     raw = _numpy(values)
     if raw.ndim != 1:
         raise DataError(f"{where.source}: {where.col(name)} has shape {raw.shape}; expected one "
                         "value per row.", source=where.source, column=name, rule="not 1-D")
     if name in CATEGORICAL_COLUMNS:
-        missing = pd.isna(raw) if raw.dtype == object else np.zeros(len(raw), dtype=bool)
-        if raw.dtype == object or raw.dtype.kind in "US":
-            missing = missing | (raw == "")
+        text = raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=False) == "string"
+        labels = raw if text else raw.astype(str).astype(object)
+        missing = pd.isna(raw) | (labels == "") if raw.dtype.kind in "OUS" else pd.isna(raw)
         if missing.any():
             i = int(np.argmax(missing))
             raise where.error(name, i, "missing or non-finite value", raw[i], "is missing",
                               f"every row needs a {name} label")
-        return raw.astype(str).astype(object), 0
+        return labels, 0
     slow = 0
-    if raw.dtype.kind == "b":
-        if name != "correct":
-            raise where.error(name, 0, "unparseable number", raw[0], "is a boolean, not a "
-                              "number", "only 'correct' takes true/false")
+    if raw.dtype.kind == "b" and name == "correct":
         arr = raw.astype(np.float64)
     elif raw.dtype.kind in "fiu":
         arr = raw.astype(np.float64, copy=copy)
     elif raw.dtype.kind in "OUS":
         arr, slow = _parse_objects(raw, name, where)
     else:
-        raise where.error(name, 0, "unparseable number", raw[0],
-                          f"has type {raw.dtype}, not a number", "give numbers")
+        raise where.error(name, 0, "unparseable number", raw[0], f"has type {raw.dtype}, "
+                          "not a number", "only 'correct' takes true/false; give numbers")
     _check_values(name, arr, where, raw)
     return arr, slow
 
 
-_RANGE_RULES = {  # name -> (is_bad, rule, what, why)
+_RANGE_RULES = {  # name -> (is_bad, rule, what, why); POSITIVE_COLUMNS get "not positive"
     "accuracy": (lambda a: (a < 0) | (a > 1), "accuracy outside [0, 1]", "is outside [0, 1]",
                  "accuracy is a fraction (0.42, not 42%)"),
     "correct": (lambda a: (a != 0) & (a != 1), "correct not 0/1", "is not 0 or 1",
@@ -353,244 +365,226 @@ _RANGE_RULES = {  # name -> (is_bad, rule, what, why)
 }
 
 
-def _check_values(name: str, arr: np.ndarray, where: _Where, raw: np.ndarray | None = None):
+def _check_values(name: str, arr: np.ndarray, where: _Where, raw: np.ndarray) -> None:
     """Raise for the first non-finite value, then for the first value breaking the range rule."""
-    shown = arr if raw is None else raw
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.argmax(bad))
-        raise where.error(name, i, "missing or non-finite value", shown[i],
-                          "is missing or not finite", "every value in a used column must be a "
-                          "finite number (nothing is dropped or filled in silently)")
+        raise where.error(name, i, "missing or non-finite value", raw[i], "is missing or not "
+                          "finite", "every value in a used column must be a finite number "
+                          "(nothing is dropped or filled in silently)")
+    rule = _RANGE_RULES.get(name)
     if name in POSITIVE_COLUMNS:
         rule = (lambda a: a <= 0, "not positive", "is not positive",
-                f"{name} must be > 0, as must params, tokens, flops, loss and every count or size")
-    else:
-        rule = _RANGE_RULES.get(name)
-    if rule is not None:
-        bad = rule[0](arr)
-        if bad.any():
-            i = int(np.argmax(bad))
-            value = arr[i] if raw is None or raw.dtype.kind in "fiub" else raw[i]
-            raise where.error(name, i, rule[1], value, rule[2], rule[3])
+                "params, tokens, flops, loss and every count or size must be > 0")
+    if rule is not None and (bad := rule[0](arr)).any():
+        i = int(np.argmax(bad))
+        raise where.error(name, i, rule[1], raw[i] if raw.dtype.kind in "OUS" else arr[i],
+                          rule[2], rule[3])
 
 
 # --------------------------------------------------------------------------- sources
-class _Table:
-    """A source's column names and a loader for the columns wanted: name -> values, row count."""
-
-    def __init__(self, label: str, names: list, load, owned: bool) -> None:
-        self.label, self.names, self._load, self.owned = label, names, load, owned
-
-    def load(self, wanted: list, text: set) -> tuple[dict, int]:
-        return self._load(wanted, text)
-
-
-def _frame_table(df: pd.DataFrame, label: str, owned: bool) -> _Table:
+# A source is (label, column names, load(wanted, text_columns) -> ({name: values}, n), owned);
+# owned: the arrays loaded are ours (read from a file), so numeric columns need no copy.
+def _frame(df: pd.DataFrame, label: str, owned: bool):
     def load(wanted, text):
-        dup = [c for c in wanted if (df.columns == c).sum() > 1]
-        if dup:
-            raise DataError(f"{label}: column name {dup[0]!r} appears more than once.",
-                            source=label, column=str(dup[0]), rule="duplicate column name")
+        for c in wanted:
+            if (df.columns == c).sum() > 1:
+                raise DataError(f"{label}: column name {c!r} appears more than once.",
+                                source=label, column=str(c), rule="duplicate column name")
         return {c: df[c] for c in wanted}, len(df)
-    return _Table(label, list(df.columns), load, owned)
+    return label, list(df.columns), load, owned
 
 
-def _dict_table(data: Mapping, label: str) -> _Table:
+def _dict(data: Mapping, label: str):
     def load(wanted, text):
-        cols = {c: data[c] if isinstance(data[c], (np.ndarray, pd.Series))
-                else np.asarray(data[c], dtype=object) for c in wanted}
-        lengths = {c: len(v) if np.ndim(v) == 1 else -1 for c, v in cols.items()}
-        n = next(iter(lengths.values()), 0)
-        for c, m in lengths.items():
-            if m != n:
-                raise DataError(f"{label}: column {c!r} has {m if m >= 0 else 'no'} 1-D values "
-                                f"but other columns have {n}; all columns must be the same "
-                                "length.", source=label, column=str(c), rule="ragged columns")
+        cols = {c: data[c] if isinstance(data[c], pd.Series) else _asarray(data[c])
+                for c in wanted}
+        n = len(cols[wanted[0]]) if np.ndim(cols[wanted[0]]) == 1 else None
+        for c, v in cols.items():
+            if np.ndim(v) != 1 or len(v) != n:
+                raise DataError(f"{label}: column {c!r} has shape {np.shape(v)}; every column "
+                                "must be a 1-D sequence, all of one length.", source=label,
+                                column=str(c), rule="ragged columns", value=np.shape(v))
         return cols, n
-    return _Table(label, list(data.keys()), load, owned=False)
+    return label, list(data.keys()), load, False
 
 
-def _file_table(path: Path, label: str) -> _Table:
+def _file(path: Path, label: str):
     suffix = path.suffix.lower()
     if not path.is_file():
         raise DataError(f"{label}: no such file.", source=label, rule="file not found")
     if suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
-        names = pd.read_csv(path, sep=sep, nrows=0).columns.tolist()
 
-        def load(wanted, text):
-            df = pd.read_csv(path, sep=sep, usecols=wanted, low_memory=False,
-                             float_precision="round_trip", dtype={c: str for c in text})
+        def load(wanted, text):  # labels stay text ('007' is not 7)
+            # No usecols: with it pandas silently drops extra fields of a malformed line.
+            # index_col=False: a trailing delimiter must not shift the columns; lost data
+            # (ParserWarning) is an error.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(path, sep=sep, index_col=False, low_memory=False,
+                                 dtype=dict.fromkeys(text, str))
             return {c: df[c] for c in wanted}, len(df)
-        return _Table(label, names, load, owned=True)
+        names = pd.read_csv(path, sep=sep, index_col=False, nrows=0).columns.tolist()
+        return label, names, load, True
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        names = list(pq.read_schema(path).names)
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DataError(f"{label}: reading parquet needs pyarrow (pip install "
+                            "'scalinglaws[parquet]').", source=label, rule="unreadable file")
 
         def load(wanted, text):
             df = pd.read_parquet(path, columns=list(wanted))
             return {c: df[c] for c in wanted}, len(df)
-        return _Table(label, names, load, owned=True)
+        return label, list(pq.read_schema(path).names), load, True
     if suffix in (".jsonl", ".ndjson"):
         try:
-            df = pd.read_json(path, lines=True, dtype=False, convert_dates=False,
-                              precise_float=True)
-        except ValueError:  # e.g. an integer beyond 64 bits: Python's json handles any number
+            df = pd.read_json(path, lines=True, dtype=False, precise_float=True)
+        except ValueError:  # e.g. an integer beyond 64 bits; Python's json reads any number
             with open(path, encoding="utf-8") as f:
                 df = pd.DataFrame.from_records([json.loads(ln) for ln in f if ln.strip()])
-        return _frame_table(df, label, owned=True)
+        return _frame(df, label, owned=True)
     if suffix == ".json":
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
         if isinstance(data, list) and all(isinstance(r, dict) for r in data):
-            return _frame_table(pd.DataFrame.from_records(data), label, owned=True)
+            return _frame(pd.DataFrame.from_records(data), label, owned=True)
         if isinstance(data, dict) and all(isinstance(v, list) for v in data.values()):
-            return _dict_table(data, label)
+            return _dict(data, label)
         raise DataError(f"{label}: expected a list of records [{{...}}, ...] or an object of "
                         "column lists {\"col\": [...]}.", source=label, rule="unreadable file")
     raise DataError(f"{label}: unsupported file type {suffix or '(none)'!r}; use .csv, .tsv, "
-                    ".parquet, .jsonl/.ndjson or .json.", source=label, rule="unsupported file type")
+                    ".parquet, .jsonl/.ndjson or .json.", source=label,
+                    rule="unsupported file type")
 
 
 @contextlib.contextmanager
 def _reading(label: str):
-    """Turn I/O and parser failures into DataError naming the file."""
+    """Turn I/O and parser failures into a DataError naming the file."""
     try:
         yield
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, json.JSONDecodeError) as e:
-        raise DataError(f"{label}: cannot read the file: {e}", source=label,
-                        rule="unreadable file") from e
     except pd.errors.EmptyDataError:
         raise DataError(f"{label}: the file is empty (no header, no rows).", source=label,
                         rule="no rows") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning,
+            json.JSONDecodeError) as e:
+        raise DataError(f"{label}: cannot read the file: {' '.join(str(e).split())}",
+                        source=label, rule="unreadable file") from e
 
 
-def _open(source: Any) -> _Table:
+def _open(source: Any):
     if isinstance(source, pd.DataFrame):
-        return _frame_table(source, "<DataFrame>", owned=False)
+        return _frame(source, "<DataFrame>", owned=False)
     if isinstance(source, Mapping):
-        return _dict_table(source, "<dict>")
+        return _dict(source, "<dict>")
     if isinstance(source, (str, Path)):
         with _reading(str(source)):
-            return _file_table(Path(source), str(source))
-    raise TypeError(f"read_runs: expected a file path, a pandas DataFrame or a dict of arrays, "
+            return _file(Path(source), str(source))
+    raise TypeError("read_runs: expected a file path, a pandas DataFrame or a dict of arrays, "
                     f"got {type(source).__name__}")
 
 
 # --------------------------------------------------------------------------- read_runs
-def _suggest(names: list) -> str:
-    """File columns that look canonical up to case, spaces or dashes."""
-    norm = {str(c).strip().lower().replace(" ", "_").replace("-", "_"): c for c in names}
-    near = {c: norm[c] for c in CANONICAL_COLUMNS if c in norm and norm[c] != c}
-    return (" (did you mean columns=" + repr(near) + "?)") if near else ""
-
-
-def _near(user: Any, names: list) -> str:
-    """A file column equal to ``user`` up to case and surrounding spaces."""
-    key = str(user).strip().lower()
-    near = [c for c in names if str(c).strip().lower() == key]
-    return f" (did you mean {near[0]!r}?)" if near else ""
-
-
 def _choose(names: list, mapping: Mapping, label: str) -> dict[str, Any]:
     """canonical name -> user column: the explicit mapping, then columns named canonically."""
     chosen: dict[str, Any] = {}
     for canon, user in mapping.items():
-        hint = ""
-        if canon not in _CANON and user in _CANON:
-            hint = (" (columns= maps canonical name -> your column name: did you mean "
-                    f"{{{user!r}: {canon!r}}}?)")
+        hint = (" (columns= maps canonical name -> your column name: did you mean "
+                f"{{{user!r}: {canon!r}}}?)") if canon not in _CANON and user in _CANON else ""
         _check_canonical(canon, label, hint)
         if user not in names:
+            near = [c for c in names if str(c).strip().lower() == str(user).strip().lower()]
             raise DataError(
                 f"{label}: column {user!r} (given for '{canon}') is not in the data"
-                f"{_near(user, names)}; its columns are: "
+                f"{f' (did you mean {near[0]!r}?)' if near else ''}; its columns are: "
                 f"{', '.join(repr(c) for c in names)}.",
                 source=label, column=canon, rule="missing column", value=user)
         chosen[canon] = user
-    claimed = set(chosen.values())
     for c in names:
-        if c in _CANON and c not in chosen and c not in claimed:
+        if c in _CANON and c not in chosen and c not in mapping.values():
             chosen[c] = c
     return {c: chosen[c] for c in CANONICAL_COLUMNS if c in chosen}
 
 
-def _derive(cols: dict, notes: list, source: str) -> None:
-    """With exactly two of params/tokens/flops, compute the third from C = 6ND (float64)."""
+def _derive(cols: dict, notes: list, where: _Where) -> None:
+    """With exactly two of params/tokens/flops, compute the third from C = 6ND in float64."""
     if sum(c in cols for c in SCALE_COLUMNS) != 2:
         return
-    if "flops" not in cols:
-        name, formula, value = "flops", "6 * params * tokens", 6.0 * cols["params"] * cols["tokens"]
-    elif "tokens" not in cols:
-        name, formula, value = "tokens", "flops / (6 * params)", cols["flops"] / (6.0 * cols["params"])
-    else:
-        name, formula, value = "params", "flops / (6 * tokens)", cols["flops"] / (6.0 * cols["tokens"])
-    bad = ~(np.isfinite(value) & (value > 0))
-    if bad.any():
+    n, d, c = cols.get("params"), cols.get("tokens"), cols.get("flops")
+    with np.errstate(over="ignore", under="ignore"):
+        if c is None:
+            name, formula, value = "flops", "6 * params * tokens", 6.0 * n * d
+        elif d is None:
+            name, formula, value = "tokens", "flops / (6 * params)", c / (6.0 * n)
+        else:
+            name, formula, value = "params", "flops / (6 * tokens)", c / (6.0 * d)
+    if (bad := ~(np.isfinite(value) & (value > 0))).any():  # over- or underflow
         i = int(np.argmax(bad))
-        raise DataError(f"{source}: row {i}: {name} derived as {formula} is {_fmt(value[i])}, "
-                        "outside float64's range; check the units of params, tokens and flops.",
-                        source=source, column=name, row=i, rule="not positive", value=value[i])
+        raise where.error(name, i, "derived value out of range", value[i], f"(derived as "
+                          f"{formula}) is outside float64's range", "check the units of params, "
+                          "tokens and flops")
     cols[name] = value
     notes.append(f"{name} derived as {formula} (C = 6ND)")
 
 
-def _group_ids(arrays: list[np.ndarray], n: int) -> np.ndarray | None:
-    """Dense int64 ids of the distinct key tuples, or None when every row is distinct."""
-    gid = None
+def _duplicate_groups(arrays: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, ids): the rows whose key tuple occurs more than once and an exact group id for each,
+    or None. A 64-bit row hash and one sort find candidates in O(n log n) without a 10-million
+    entry hash table; the exact grouping runs on the candidates only."""
+    h = np.zeros(n, dtype=np.uint64)
     for a in arrays:
-        codes, uniq = pd.factorize(a)
-        codes = codes.astype(np.int64, copy=False)
-        gid = codes if gid is None else pd.factorize(gid * len(uniq) + codes)[0]
-        if gid.max() + 1 == n:
-            return None
-    return gid.astype(np.int64, copy=False)
+        h = h * np.uint64(0x100000001B3) ^ pd.util.hash_array(a)
+    s = np.sort(h)
+    rows = np.flatnonzero(np.isin(h, s[1:][s[1:] == s[:-1]]))
+    if not rows.size:
+        return None
+    gid = np.zeros(len(rows), dtype=np.int64)
+    for a in arrays:
+        codes, uniq = pd.factorize(a[rows])
+        gid = pd.factorize(gid * len(uniq) + codes)[0]
+    keep = np.bincount(gid)[gid] > 1  # hash collisions fall out here
+    return (rows[keep], gid[keep]) if keep.any() else None
 
 
 def _check_duplicates(cols: dict, where: _Where) -> None:
     """Same inputs but different targets -> DataError; exact repeats -> UserWarning (kept).
 
-    The inputs ("keys") are every column except the targets and weight, so a column that tells
-    runs apart (seed, sample_index, unique_tokens, ...) is always taken into account."""
+    The inputs (keys) are every column except the targets and ``weight``, so any column that
+    tells runs apart (seed, sample_index, unique_tokens, ...) counts."""
     keys = [c for c in cols if c not in TARGET_COLUMNS and c != "weight"]
     n = len(next(iter(cols.values())))
-    gid = _group_ids([cols[k] for k in keys], n) if keys and n > 1 else None
-    if gid is None:
+    found = _duplicate_groups([cols[k] for k in keys], n) if keys and n > 1 else None
+    if found is None:
         return
-    rows = np.flatnonzero(np.bincount(gid)[gid] > 1)
-    if not rows.size:
-        return
-    rows = rows[np.argsort(gid[rows], kind="stable")]  # grouped; file order inside a group
-    start = np.r_[True, gid[rows[1:]] != gid[rows[:-1]]]
+    rows, gid = found
+    order = np.lexsort((rows, gid))  # grouped; file order inside each group
+    rows, gid = rows[order], gid[order]
+    start = np.r_[True, gid[1:] != gid[:-1]]
     first = rows[np.maximum.accumulate(np.where(start, np.arange(len(rows)), 0))]
-    later = ~start
-
-    def show(i: int) -> str:
-        shown = ", ".join(f"{k}={_fmt(cols[k][i])}" for k in keys[:6])
-        return shown + (", ..." if len(keys) > 6 else "")
-
+    show = ", ".join(f"{k}={{}}" for k in keys[:6]) + (", ..." if len(keys) > 6 else "")
     for t in (c for c in TARGET_COLUMNS if c in cols):
         v = cols[t]
-        clash = np.flatnonzero(later & (v[rows] != v[first]))
+        clash = np.flatnonzero(~start & (v[rows] != v[first]))
         if clash.size:
             j = clash[np.argmin(rows[clash])]
-            (ra, ta), (rb, tb) = where.row(first[j]), where.row(rows[j])
+            a, b = first[j], rows[j]
+            same = show.format(*(_fmt(cols[k][b]) for k in keys[:6]))
             raise DataError(
-                f"{where.source}: {ta} and {tb} are the same run ({show(rows[j])}) but differ in "
-                f"{where.col(t)}: {_fmt(v[first[j]])} vs {_fmt(v[rows[j]])}; duplicated runs "
-                "with conflicting values are ambiguous. Remove or fix one, or add a column that "
-                "tells them apart (seed for repeated training runs, sample_index for repeated "
-                "samples).", source=where.source, column=t, row=rb,
-                rule="duplicated run with conflicting values", value=v[rows[j]])
-    order = np.argsort(rows[later], kind="stable")
-    pairs = list(zip(first[later][order], rows[later][order]))
+                f"{where.source}: {where.row(a)[1]} and {where.row(b)[1]} are the same run "
+                f"({same}) but differ in {where.col(t)}: {_fmt(v[a])} vs {_fmt(v[b])}; "
+                "duplicated runs with conflicting values are ambiguous. Remove or fix one, or add "
+                "a column that tells them apart (seed for repeated training runs, sample_index "
+                "for repeated samples).", source=where.source, column=t, row=where.row(b)[0],
+                rule="duplicated run with conflicting values", value=v[b])
+    later = np.argsort(rows[~start], kind="stable")
+    pairs = list(zip(first[~start][later], rows[~start][later]))
     shown = "; ".join(f"{where.row(b)[1]} repeats {where.row(a)[1]}" for a, b in pairs[:5])
     warnings.warn(
         f"{where.source}: {len(pairs)} row(s) exactly repeat an earlier row (same "
-        f"{', '.join(keys)} and targets): {shown}{'; ...' if len(pairs) > 5 else ''}. They are "
-        "kept and each counts in a fit; remove them if they are accidental copies.",
+        f"{', '.join(keys)} and targets): {shown}{'; ...' * (len(pairs) > 5)}. They are kept "
+        "and each counts in a fit; remove them if they are accidental copies.",
         UserWarning, stacklevel=3)
 
 
@@ -600,17 +594,17 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
 
     Args:
         source: a path (``str`` or ``Path``) to a .csv, .tsv, .parquet, .jsonl/.ndjson or .json
-            (list of records, or an object of column lists) file; a pandas DataFrame; or a dict
-            mapping column name -> sequence.
+            file (a list of records, or an object of column lists); a pandas DataFrame; or a
+            dict mapping column name -> sequence.
         columns: canonical name -> your column name, e.g.
             ``{"params": "Model Size", "flops": "Training FLOP"}``. Columns already named
-            canonically are picked up too; other columns are ignored.
+            canonically are picked up too; all other columns are ignored.
         derive: with exactly two of params/tokens/flops, compute the third from C = 6ND and
             say so in ``notes``.
 
     Numbers may be written '1.5e9', ' 3e20 ', '1,000' or with a K/M/B/G/T suffix ('1.3B',
-    '300M', '2T'; case-insensitive); ``correct`` also takes true/false. Numeric columns become
-    float64, ``group``/``problem``/``model`` stay text.
+    '300M', '2T'; any case); ``correct`` also takes true/false. Numeric columns become float64;
+    ``group``, ``problem`` and ``model`` stay text.
 
     Raises:
         DataError: naming the file, column, row (and CSV line), rule and value: an unknown
@@ -618,33 +612,35 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
             out-of-range value, runs duplicated with conflicting targets, no rows.
     """
     if columns is not None and not isinstance(columns, Mapping):
-        raise TypeError("read_runs: columns= must be a mapping canonical name -> your column "
-                        f"name, got {type(columns).__name__}")
-    table = _open(source)
-    label = table.label
-    chosen = _choose(table.names, dict(columns or {}), label)
+        raise TypeError("read_runs: columns= must map canonical name -> your column name, "
+                        f"got {type(columns).__name__}")
+    label, names, load, owned = _open(source)
+    chosen = _choose(names, dict(columns or {}), label)
     if not any(c in chosen for c in SCALE_COLUMNS + TARGET_COLUMNS):
+        norm = {str(c).strip().lower().replace(" ", "_"): c for c in names}
+        near = {c: norm[c] for c in CANONICAL_COLUMNS if c in norm and c not in chosen}
         raise DataError(
             f"{label}: nothing to work with: read_runs needs at least one of params, tokens, "
-            f"flops (model scale) or loss, accuracy, correct (a target), and found "
-            f"{', '.join(chosen) or 'no canonical column'}{_suggest(table.names)}. The data's "
-            f"columns are: {', '.join(repr(c) for c in table.names)}; map yours with e.g. "
+            f"flops (model scale) or loss, accuracy, correct (a target) and found "
+            f"{', '.join(chosen) or 'no canonical column'}"
+            f"{f' (did you mean columns={near!r}?)' if near else ''}. The data's columns are: "
+            f"{', '.join(repr(c) for c in names)}; map yours with e.g. "
             "columns={'params': 'Model Size', 'loss': 'Final Loss'}.",
             source=label, rule="no usable columns")
     text = {u for c, u in chosen.items() if c in CATEGORICAL_COLUMNS}
     with _reading(label):
-        data, n = table.load(list(dict.fromkeys(chosen.values())), text)
+        data, n = load(list(dict.fromkeys(chosen.values())), text)
     if n == 0:
         raise DataError(f"{label}: no rows (only a header); read_runs needs at least one run.",
                         source=label, rule="no rows")
     where = _Where(label, {c: str(u) for c, u in chosen.items()})
     cols, notes = {}, []
     for canon, user in chosen.items():
-        cols[canon], slow = _parse_column(canon, data[user], where, copy=not table.owned)
+        cols[canon], slow = _parse_column(canon, data[user], where, copy=not owned)
         if slow:
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")
     _check_duplicates(cols, where)
     if derive:
-        _derive(cols, notes, label)
+        _derive(cols, notes, where)
     return Runs(cols, source=label, notes=tuple(notes), origin=where.origin)

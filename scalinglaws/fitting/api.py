@@ -77,7 +77,7 @@ def _starts_array(law: Law, starts: Any, X, y) -> np.ndarray:
 
 
 def fit(law: Law, runs: Any, *, objective: Any = None, starts: Any = None, weights: Any = None,
-        fixed: Mapping[str, float] | None = None, refine: int = 64, screen_steps: int = 8,
+        fixed: Mapping[str, float] | None = None, refine: int = 64, screen_steps: int = 4,
         max_steps: int = 2000, polish: int = 4) -> Fit:
     """Fit ``law`` to ``runs``; all starts are solved in one jitted, vmapped batch.
 
@@ -151,7 +151,8 @@ def fit(law: Law, runs: Any, *, objective: Any = None, starts: Any = None, weigh
     best = float(f[j])
     theta = out["refined_theta"][j]
     internal = {n: float(theta[i]) for i, n in enumerate(names)}
-    n_basin = int(np.sum(np.abs(f - best) <= BASIN_RTOL * max(abs(best), 1e-300)))
+    # relative tolerance, with an absolute floor for (near-)noiseless data whose optimum is ~0
+    n_basin = int(np.sum(np.abs(f - best) <= max(BASIN_RTOL * abs(best), 1e-14 * len(y))))
 
     params_spec = law.parameters()
     at_bound = []

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from scipy.stats import norm
 
-from .._jax import jnp
+from .._jax import jax, jnp
 
 
 def huber(r, delta):
@@ -113,14 +113,17 @@ class HuberLikelihood:
         d = self.delta
         W = jnp.sum(w)
         s = jnp.log(jnp.maximum(d * jnp.sum(w * jnp.abs(r)) / W, 1e-300))  # exact when all |z| > delta
-        for _ in range(30):
+
+        def newton(_, s):
             z = r * jnp.exp(-s)
             a = jnp.abs(z)
             inside = a <= d
             g = W - jnp.sum(w * jnp.where(inside, z * z, d * a))
             h = jnp.sum(w * jnp.where(inside, 2 * z * z, d * a))
-            s = s - g / jnp.maximum(h, 1e-300)
-        return s
+            return s - g / jnp.maximum(h, 1e-300)
+
+        # the Laplace start is exact unless some |z| <= delta; a few steps finish it
+        return jax.lax.fori_loop(0, 8, newton, s)
 
     def nll(self, r, w, s):
         z = r * jnp.exp(-s)

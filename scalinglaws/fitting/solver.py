@@ -31,13 +31,14 @@ _TINY = 1e-300
 
 @dataclass(frozen=True)
 class SolverConfig:
-    screen_steps: int = 8
+    screen_steps: int = 4
     refine: int = 64
     max_steps: int = 2000
     polish: int = 4
     polish_steps: int = 100
-    ftol: float = 1e-15
-    xtol: float = 1e-12
+    ftol: float = 1e-11
+    xtol: float = 1e-9
+    polish_xtol: float = 1e-13
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def build(law, objective, cfg: SolverConfig):
         u_new = s["u"] + step
         f_new = fval(u_new, X, gy, w, lo, hi)
         ok = (f_new < s["f"]) & descent & jnp.all(jnp.isfinite(step)) & ~s["done"]
-        small_x = jnp.max(jnp.abs(step)) <= cfg.xtol * (1.0 + jnp.max(jnp.abs(s["u"])))
+        small_x = jnp.max(jnp.abs(step)) <= cfg.polish_xtol * (1.0 + jnp.max(jnp.abs(s["u"])))
         lam = jnp.where(ok, jnp.maximum(s["lam"] * 0.1, 1e-14), s["lam"] * 10.0)
         done = s["done"] | (ok & small_x) | (lam > 1e16)
         return dict(u=jnp.where(ok, u_new, s["u"]), lam=lam, f=jnp.where(ok, f_new, s["f"]),

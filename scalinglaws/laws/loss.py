@@ -8,6 +8,7 @@ linear terms in ``log N`` and ``log D`` so that nothing overflows for N, D up to
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -17,6 +18,11 @@ from .._jax import jax, jnp
 from .base import Law, Param, register
 
 _LN = np.log
+
+
+def _exp(x: float) -> float:
+    """exp that returns inf (not OverflowError) for a diverged log-coefficient."""
+    return math.exp(x) if x < 709.0 else math.inf
 
 
 def _lse(*terms):
@@ -94,7 +100,7 @@ class Chinchilla(Law):
         return m + jnp.log(s), jnp.stack([w1, w2, w3, -w1 * lN, -w2 * lD], axis=-1)
 
     def public(self, p):
-        return {"E": math.exp(p["e"]), "A": math.exp(p["a"]), "B": math.exp(p["b"]),
+        return {"E": _exp(p["e"]), "A": _exp(p["a"]), "B": _exp(p["b"]),
                 "alpha": float(p["alpha"]), "beta": float(p["beta"])}
 
     def from_public(self, q):
@@ -150,7 +156,7 @@ class Kaplan(Law):
         return jnp.exp(self.log_predict(p, X))
 
     def public(self, p):
-        return {"N_c": math.exp(p["log_Nc"]), "D_c": math.exp(p["log_Dc"]),
+        return {"N_c": _exp(p["log_Nc"]), "D_c": _exp(p["log_Dc"]),
                 "alpha_N": float(p["alpha_N"]), "alpha_D": float(p["alpha_D"])}
 
     def from_public(self, q):
@@ -209,9 +215,9 @@ class DataConstrained(Law):
         return jnp.exp(self.log_predict(p, X))
 
     def public(self, p):
-        return {"E": math.exp(p["e"]), "A": math.exp(p["a"]), "B": math.exp(p["b"]),
+        return {"E": _exp(p["e"]), "A": _exp(p["a"]), "B": _exp(p["b"]),
                 "alpha": float(p["alpha"]), "beta": float(p["beta"]),
-                "R_D": math.exp(p["log_RD"]), "R_N": math.exp(p["log_RN"])}
+                "R_D": _exp(p["log_RD"]), "R_N": _exp(p["log_RN"])}
 
     def from_public(self, q):
         if "log_RD" in q:
@@ -265,7 +271,7 @@ class OverTrain(Law):
         return jnp.exp(self.log_predict(p, X))
 
     def public(self, p):
-        return {"E": math.exp(p["e"]), "a": math.exp(p["log_a"]), "b": math.exp(p["log_b"]), "eta": float(p["eta"])}
+        return {"E": _exp(p["e"]), "a": _exp(p["log_a"]), "b": _exp(p["log_b"]), "eta": float(p["eta"])}
 
     def from_public(self, q):
         if "log_a" in q:

@@ -1,0 +1,555 @@
+"""The ``scalinglaws`` command: a thin shell over the library.
+
+    scalinglaws fit runs.csv --law chinchilla --column params="Model Size" -o fit.json
+    scalinglaws optimize fit.json --flops 5.76e23 --json
+    scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png
+    scalinglaws laws
+    scalinglaws demo
+
+Each verb is a pair of functions: ``_add_<verb>(subparsers)`` declares its options and
+``_run_<verb>(args) -> int`` does the work through the public library API. Results go to stdout
+(text, or JSON with ``--json``); progress, warnings and errors go to stderr. Exit codes: 0 on
+success, 2 on a user mistake (a one-paragraph ``error: ...`` message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+__all__ = ["main", "build_parser"]
+
+PROG = "scalinglaws"
+OBJECTIVES = ("huber", "least_squares", "huber_likelihood")
+DEMO_BUDGETS = (1e20, 1e21, 1e22, 1e23, 1e24, 1e25)  # one per decade (literals: 10.0**23 != 1e23)
+
+
+# --------------------------------------------------------------------------- argparse plumbing
+class _UsageError(Exception):
+    """A command-line mistake found by argparse (unknown option, bad number...)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors become one-paragraph messages (exit 2) instead of usage dumps."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message}. Run '{self.prog} --help' for usage.")
+
+
+def _number(text: str) -> float:
+    """A finite float such as 5.76e23 (underscores allowed: 1_000)."""
+    try:
+        v = float(str(text).replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 5.76e23, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def _positive(text: str) -> float:
+    v = _number(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return v
+
+
+def _count(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return v
+
+
+def _unquote(s: str) -> str:
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        s = s[1:-1]
+    return s
+
+
+def _column_pair(text: str) -> tuple[str, str]:
+    """canonical="User Column" -> (canonical, User Column)."""
+    canon, sep, user = str(text).partition("=")
+    canon, user = _unquote(canon), _unquote(user)
+    if not sep or not canon or not user:
+        raise argparse.ArgumentTypeError(
+            f"expected canonical=\"Your Column\" (e.g. params=\"Model Size\"), got {text!r}")
+    return canon, user
+
+
+def _columns(pairs: Sequence[tuple[str, str]] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for canon, user in pairs or ():
+        if canon in out and out[canon] != user:
+            raise _UsageError(f"{PROG}: --column {canon}= given twice ({out[canon]!r} and {user!r}); "
+                              f"map each canonical column once.")
+        out[canon] = user
+    return out
+
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def _verb(sub: Any, name: str, help_: str, description: str, examples: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, description=description, formatter_class=_FORMATTER,
+                       epilog="examples:\n" + "\n".join("  " + ln for ln in examples.strip().splitlines()))
+    return p
+
+
+def _add_common(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
+    if json_flag:
+        p.add_argument("--json", action="store_true",
+                       help="print machine-readable JSON on stdout instead of text")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+
+
+def _add_column_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--column", "-c", metavar='CANONICAL="Your Column"', type=_column_pair, action="append",
+                   help="map one of your columns to a canonical name (repeatable), e.g. "
+                        "--column params=\"Model Size\" --column flops=\"Training FLOP\". Columns already "
+                        "named canonically (params, tokens, flops, loss, ...) need no mapping.")
+
+
+# --------------------------------------------------------------------------- output helpers
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (tuple, set, frozenset)):
+        return list(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _say(args: argparse.Namespace, msg: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(msg, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Library warnings as 'warning: ...' lines on stderr as they happen (no file/line noise),
+    each distinct message once."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+        msg = _oneline(message)
+        if msg not in seen:
+            seen.add(msg)
+            print(f"warning: {msg}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def _sl():
+    import scalinglaws as sl  # imported lazily so `--help` is instant
+
+    return sl
+
+
+# --------------------------------------------------------------------------- shared steps
+def _read(args: argparse.Namespace, path: str):
+    sl = _sl()
+    cols = _columns(getattr(args, "column", None))
+    _say(args, f"reading {path}...")
+    runs = sl.read_runs(path, columns=cols or None)
+    _say(args, f"read {len(runs):,} runs (columns: {', '.join(runs.names)})")
+    return runs
+
+
+def _objective(args: argparse.Namespace):
+    sl = _sl()
+    name = args.objective
+    kw: dict[str, Any] = {}
+    if args.space is not None:
+        kw["space"] = args.space
+    if args.delta is not None:
+        if name == "least_squares":
+            raise _UsageError(f"{PROG} fit: --delta applies to the huber and huber_likelihood objectives, "
+                              f"not least_squares; drop --delta or pick another --objective.")
+        kw["delta"] = args.delta
+    cls = {"huber": sl.Huber, "least_squares": sl.LeastSquares, "huber_likelihood": sl.HuberLikelihood}[name]
+    return cls(**kw)
+
+
+def _n_starts(law: Any, runs: Any) -> int | None:
+    """How many distinct default starts the fit will solve (for the progress message)."""
+    sl = _sl()
+    try:
+        X = {k: np.asarray(runs[k]) for k in law.inputs}
+        grid = law.start_grid(X, np.asarray(runs[law.target]))
+        return int(len(np.unique(grid, axis=0)))
+    except (sl.ScalingLawsError, KeyError, ValueError):
+        return None
+
+
+def _do_fit(args: argparse.Namespace, law: Any, runs: Any, objective: Any = None):
+    sl = _sl()
+    n = _n_starts(law, runs)
+    what = f"{n:,} starts" if n else "the default starts"
+    obj = objective if objective is not None else sl.Huber()
+    delta = f", delta={obj.delta:g}" if hasattr(obj, "delta") else ""
+    _say(args, f"fitting {what} of law {law.name!r} ({obj.name}{delta} on {obj.space} residuals, "
+               f"{len(runs):,} runs; the first fit in a process compiles, ~10-20 s)...")
+    t0 = time.perf_counter()
+    fit = sl.fit(law, runs, objective=obj)
+    _say(args, f"fitted in {time.perf_counter() - t0:.1f} s: objective {fit.objective:.6g}, "
+               f"{fit.n_best_basin}/{fit.n_refined} refined starts in the best basin")
+    return fit
+
+
+def _save_figure(fig: Any, path: Path, args: argparse.Namespace) -> Path:
+    path = Path(path)
+    if path.suffix.lower().lstrip(".") not in fig.canvas.get_supported_filetypes():
+        raise _UsageError(f"{PROG}: cannot save a plot as {path.name!r}: unsupported file type "
+                          f"{path.suffix or '(none)'!r}; use one of "
+                          f"{', '.join('.' + k for k in sorted(fig.canvas.get_supported_filetypes()))}.")
+    fig.savefig(path, dpi=120)
+    _say(args, f"saved plot to {path}")
+    return path
+
+
+def _figure(ncols: int = 1):
+    """A pyplot-free Figure (Agg canvas): the CLI never opens a window."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4 * ncols, 4.8), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+# --------------------------------------------------------------------------- fit
+def _add_fit(sub: Any) -> None:
+    p = _verb(sub, "fit", "fit a law to run logs",
+              "Fit a scaling law to a table of training runs (CSV, TSV, parquet, JSON lines or JSON)\n"
+              "and print its report. All starts are solved in one batched JAX solve; the default\n"
+              "objective is Huber (delta=1e-3) on log loss, summed, from Hoffmann et al.'s 4,500\n"
+              "starts plus starts solved from the data. When only two of params/tokens/flops are\n"
+              "given, the third follows from C = 6ND.",
+              """
+scalinglaws fit runs.csv
+scalinglaws fit runs.csv --law chinchilla -o fit.json
+scalinglaws fit epoch.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest-loss 5
+scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
+""")
+    p.add_argument("runs_file", metavar="RUNS_FILE", help="table of runs (.csv, .tsv, .parquet, .jsonl, .json)")
+    p.add_argument("--law", default="chinchilla",
+                   help="the law to fit (default: chinchilla); 'scalinglaws laws' lists them")
+    _add_column_option(p)
+    p.add_argument("--drop-highest-loss", type=_count, default=0, metavar="K",
+                   help="drop the K runs with the highest loss before fitting (Epoch's convention; default 0)")
+    p.add_argument("--objective", choices=OBJECTIVES, default="huber",
+                   help="how residuals are scored (default: huber)")
+    p.add_argument("--delta", type=_positive, default=None,
+                   help="Huber threshold for huber / huber_likelihood (default 1e-3)")
+    p.add_argument("--space", choices=("log", "linear"), default=None,
+                   help="residuals of log predictions or of the predictions themselves "
+                        "(default: log for huber objectives, linear for least_squares)")
+    p.add_argument("-o", "--output", metavar="FIT_JSON", default=None, help="save the fit as JSON here")
+    _add_common(p)
+    p.set_defaults(func=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    sl = _sl()
+    law = sl.laws.law_from_name(args.law)
+    objective = _objective(args)
+    with _warnings_to_stderr():
+        runs = _read(args, args.runs_file)
+        if args.drop_highest_loss:
+            if args.drop_highest_loss >= len(runs):
+                raise _UsageError(f"{PROG} fit: --drop-highest-loss {args.drop_highest_loss} would drop all "
+                                  f"{len(runs)} runs of {args.runs_file}.")
+            runs = runs.drop_highest("loss", args.drop_highest_loss)
+            _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
+        fit = _do_fit(args, law, runs, objective)
+    if args.output:
+        fit.save(args.output)
+        _say(args, f"saved fit to {args.output}")
+    if args.json:
+        _print_json(fit.to_dict())
+    else:
+        print(fit.report())
+    return 0
+
+
+# --------------------------------------------------------------------------- optimize
+def _add_optimize(sub: Any) -> None:
+    p = _verb(sub, "optimize", "compute-optimal N and D for training budgets",
+              "Read a fit saved by 'scalinglaws fit -o' and print, for each training budget C\n"
+              "(FLOPs, C = 6ND), the loss-minimising model size N*, tokens D*, tokens per\n"
+              "parameter and predicted loss. Warns when the optimum lies outside the fitted runs.",
+              """
+scalinglaws optimize fit.json --flops 5.76e23
+scalinglaws optimize fit.json --flops 1e21 --flops 1e22 --flops 1e23
+scalinglaws optimize fit.json --flops 1e21 1e22 1e23 --json
+""")
+    p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
+    p.add_argument("--flops", type=_positive, action="extend", nargs="+", required=True, metavar="C",
+                   help="training budget(s) in FLOPs, e.g. 5.76e23 (repeatable; several per flag allowed)")
+    _add_common(p)
+    p.set_defaults(func=_run_optimize)
+
+
+def _allocate(args: argparse.Namespace, fit: Any) -> Any:
+    """The allocation asked for by ``args`` (the place to branch on new optimize options)."""
+    sl = _sl()
+    return sl.compute_optimal(fit, flops=np.asarray(args.flops, dtype=np.float64))
+
+
+def _run_optimize(args: argparse.Namespace) -> int:
+    sl = _sl()
+    fit = sl.load_fit(args.fit_json)
+    with _warnings_to_stderr():
+        alloc = _allocate(args, fit)
+    if args.json:
+        _print_json(alloc.rows())
+    else:
+        print(f"compute-optimal allocation ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
+        print(alloc.table())
+    return 0
+
+
+# --------------------------------------------------------------------------- laws
+def _add_laws(sub: Any) -> None:
+    p = _verb(sub, "laws", "list the built-in laws",
+              "List the registered laws: name (for 'scalinglaws fit --law NAME'), the columns\n"
+              "each reads, the column it predicts, its parameters and a one-line description.",
+              """
+scalinglaws laws
+scalinglaws laws --json
+""")
+    _add_common(p)
+    p.set_defaults(func=_run_laws)
+
+
+def _law_rows() -> list[dict[str, Any]]:
+    sl = _sl()
+    rows = []
+    for name in sorted(sl.laws.REGISTRY):
+        law = sl.laws.REGISTRY[name]()
+        rows.append({"name": name, "description": law.describe(), "inputs": list(law.inputs),
+                     "target": law.target, "params": list(law.public_names)})
+    return rows
+
+
+def _run_laws(args: argparse.Namespace) -> int:
+    rows = _law_rows()
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['name']}")
+        print(f"    {r['description']}")
+        print(f"    inputs: {', '.join(r['inputs'])} -> {r['target']};  parameters: {', '.join(r['params'])}")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+def _add_demo(sub: Any) -> None:
+    p = _verb(sub, "demo", "fit the bundled synthetic Chinchilla runs end to end",
+              "The default job, end to end: read data/synthetic_chinchilla.csv (81 runs drawn with\n"
+              "1% noise from Epoch AI's Chinchilla fit, Besiroglu et al. 2024), fit the Chinchilla\n"
+              "law, print the report, the compute-optimal allocation for 1e20..1e25 FLOPs and how\n"
+              "the fitted parameters compare with the true ones, and save a plot to DIR/demo.png.",
+              """
+scalinglaws demo
+scalinglaws demo --out /tmp/sl-demo
+scalinglaws demo --json -q > demo.json
+""")
+    p.add_argument("--out", metavar="DIR", default="scalinglaws-demo",
+                   help="folder for demo.png (created if needed; default ./scalinglaws-demo)")
+    _add_common(p)
+    p.set_defaults(func=_run_demo)
+
+
+def _demo_runs(args: argparse.Namespace):
+    """(runs, description of the source): the bundled CSV, else the same table made in memory."""
+    import scalinglaws
+
+    sl = _sl()
+    from . import synthetic
+
+    path = Path(scalinglaws.__file__).resolve().parents[1] / "data" / "synthetic_chinchilla.csv"
+    if path.is_file():
+        return _read(args, str(path)), str(path)
+    _say(args, f"{path} not found (non-editable install?); regenerating the same table in memory with "
+               f"scalinglaws.synthetic.demo_sweep() (seed {synthetic.DEMO['seed']})")
+    runs = sl.read_runs(synthetic.demo_sweep())
+    return runs, "scalinglaws.synthetic.demo_sweep() (in memory)"
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    sl = _sl()
+    from . import plot, synthetic
+
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _UsageError(f"{PROG} demo: --out {out_dir} exists and is not a folder.")
+    truth = synthetic.DEMO["params"]
+    with _warnings_to_stderr():
+        runs, source = _demo_runs(args)
+        fit = _do_fit(args, sl.laws.Chinchilla(), runs)
+        alloc = sl.compute_optimal(fit, flops=np.asarray(DEMO_BUDGETS))
+        _say(args, "plotting...")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fig, (ax1, ax2) = _figure(ncols=2)
+        plot.plot_fit(fit, runs, ax=ax1)
+        plot.plot_frontier(fit, ax=ax2)
+        png = _save_figure(fig, out_dir / "demo.png", args)
+    comparison = {k: {"true": float(truth[k]), "fitted": float(fit.params[k]),
+                      "relative_error": float(fit.params[k] / truth[k] - 1.0)} for k in truth}
+    if args.json:
+        _print_json({"data": source, "true_params": dict(truth), "fit": fit.to_dict(),
+                     "comparison": comparison, "allocation": alloc.rows(), "plot": str(png)})
+        return 0
+    print(f"data: {source}")
+    print("     (synthetic: Chinchilla law with Epoch AI's parameters, Besiroglu et al. 2024, 1% noise)")
+    print()
+    print(fit.report())
+    print()
+    print("fitted vs true parameters:")
+    print(f"    {'':>6}  {'true':>10}  {'fitted':>10}  {'rel. error':>10}")
+    for k, c in comparison.items():
+        print(f"    {k:>6}  {c['true']:>10.5g}  {c['fitted']:>10.5g}  {c['relative_error']:>+10.2%}")
+    print()
+    print(f"compute-optimal allocation ({alloc.method}):")
+    print(alloc.table())
+    print()
+    print(f"plot: {png}")
+    return 0
+
+
+# --------------------------------------------------------------------------- plot
+PLOT_KINDS = ("fit", "isoflop", "frontier")
+
+
+def _add_plot(sub: Any) -> None:
+    p = _verb(sub, "plot", "plot a saved fit against runs",
+              "Draw a saved fit: 'fit' (loss vs training FLOPs, runs coloured by N, fitted curves),\n"
+              "'isoflop' (loss vs N at each budget, fitted profiles, optimum marked) or 'frontier'\n"
+              "(compute-optimal N* and D* vs FLOPs beside Hoffmann et al. 2022; needs no runs).\n"
+              "The file type follows the name given to -o (.png, .pdf, .svg, ...).",
+              """
+scalinglaws plot fit.json runs.csv -o fit.png
+scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.pdf
+scalinglaws plot fit.json --kind frontier --flops-range 1e19 1e26 -o frontier.png
+""")
+    p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
+    p.add_argument("runs_file", metavar="RUNS_FILE", nargs="?", default=None,
+                   help="the runs to show (needed for --kind fit and isoflop)")
+    p.add_argument("--kind", choices=PLOT_KINDS, default="fit", help="which plot (default: fit)")
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="image file to write, e.g. out.png")
+    p.add_argument("--flops-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=(1e18, 1e25),
+                   help="budgets spanned by --kind frontier (default: 1e18 1e25)")
+    _add_column_option(p)
+    _add_common(p, json_flag=False)
+    p.set_defaults(func=_run_plot)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    sl = _sl()
+    from . import plot
+
+    fit = sl.load_fit(args.fit_json)
+    if args.kind != "frontier" and args.runs_file is None:
+        raise _UsageError(f"{PROG} plot: --kind {args.kind} needs RUNS_FILE (the runs to draw); "
+                          f"only --kind frontier works from the fit alone.")
+    lo, hi = args.flops_range
+    if not lo < hi:
+        raise _UsageError(f"{PROG} plot: --flops-range LOW HIGH needs LOW < HIGH, got {lo:g} {hi:g}.")
+    with _warnings_to_stderr():
+        runs = _read(args, args.runs_file) if args.runs_file is not None else None
+        fig, (ax,) = _figure()
+        if args.kind == "fit":
+            plot.plot_fit(fit, runs, ax=ax)
+        elif args.kind == "isoflop":
+            plot.plot_isoflop(fit, runs, ax=ax)
+        else:
+            plot.plot_frontier(fit, flops_range=(lo, hi), ax=ax)
+        _save_figure(fig, Path(args.output), args)
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (verbs as sub-commands)."""
+    p = _Parser(prog=PROG, formatter_class=_FORMATTER,
+                description="Fit scaling laws to training-run logs and allocate compute.",
+                epilog="examples:\n  scalinglaws demo\n  scalinglaws fit runs.csv -o fit.json\n"
+                       "  scalinglaws optimize fit.json --flops 5.76e23\n"
+                       "  scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png\n"
+                       "  scalinglaws laws\n\nRun 'scalinglaws VERB --help' for each verb's options.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="VERB", required=True, parser_class=_Parser)
+    for add in (_add_fit, _add_optimize, _add_plot, _add_demo, _add_laws):
+        add(sub)
+    return p
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("scalinglaws")
+    except Exception:  # noqa: BLE001  (a source tree without installed metadata)
+        return "0.1.0"
+
+
+def _oneline(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except _UsageError as e:
+        print(f"error: {_oneline(e)}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help / --version
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
+
+    sl = _sl()
+    try:
+        return int(args.func(args) or 0)
+    except _UsageError as e:
+        msg = str(e)
+    except sl.ScalingLawsError as e:
+        msg = str(e)
+    except FileNotFoundError as e:
+        msg = f"{e.filename or ''}: no such file or folder." if e.filename else str(e)
+    except OSError as e:  # e.g. -o into a folder that does not exist, permission denied
+        msg = f"{e.filename}: {e.strerror}." if e.filename else str(e)
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130
+    print(f"error: {_oneline(msg)}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Plots for papers: fitted loss against compute, isoFLOP profiles, the N*/D* frontier.
+
+Every function takes an optional matplotlib ``ax=`` and returns the Axes it drew on; none calls
+``show()`` or ``savefig``. matplotlib is imported inside the functions, so importing
+``scalinglaws`` never imports it; without a display (and with no backend chosen) the Agg backend
+is used.
+
+>>> import scalinglaws as sl
+>>> from scalinglaws import plot                                   # doctest: +SKIP
+>>> ax = plot.plot_isoflop(fit, runs)                              # doctest: +SKIP
+>>> ax.figure.savefig("isoflop.png", dpi=150)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import DataError, LawError
+
+__all__ = ["plot_fit", "plot_isoflop", "plot_frontier"]
+
+_GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape
+
+
+# --------------------------------------------------------------------------- helpers
+def _pyplot():
+    """pyplot, switching to Agg first when there is no display and no backend was chosen."""
+    import matplotlib
+
+    if ("matplotlib.pyplot" not in sys.modules and "MPLBACKEND" not in os.environ
+            and sys.platform.startswith("linux")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+            and "ipykernel" not in sys.modules):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _axes(ax: Any):
+    if ax is not None:
+        return ax
+    _, ax = _pyplot().subplots(figsize=(6.4, 4.8))
+    return ax
+
+
+def _scale_law(fit: Any) -> None:
+    law = fit.law
+    if not {"params", "tokens"} <= set(law.inputs) or set(law.inputs) - {"params", "tokens"}:
+        raise LawError(f"plot: law {law.name!r} reads {list(law.inputs)}; these plots need a law in "
+                       f"(params, tokens) only.", rule="bad law")
+
+
+def _columns(runs: Any) -> dict[str, np.ndarray]:
+    """params, tokens, flops, loss as float64 arrays from Runs or a mapping (flops = 6ND if absent)."""
+    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):
+        src, name = runs.columns, getattr(runs, "source", "<Runs>")
+    elif isinstance(runs, Mapping):
+        src, name = runs, "<mapping>"
+    elif hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # a DataFrame
+        src, name = {c: runs[c].to_numpy() for c in runs.columns}, "<DataFrame>"
+    else:
+        raise DataError(f"plot: runs must be a Runs (from read_runs), a DataFrame or a mapping of arrays; "
+                        f"got {type(runs).__name__}.", rule="bad runs")
+    out = {}
+    for c in ("params", "tokens", "loss"):
+        if c not in src:
+            raise DataError(f"{name}: plot needs column {c!r}; available: {', '.join(sorted(src))}.",
+                            source=name, column=c, rule="missing column")
+        out[c] = np.asarray(src[c], dtype=np.float64)
+    out["flops"] = (np.asarray(src["flops"], dtype=np.float64) if "flops" in src
+                    else 6.0 * out["params"] * out["tokens"])
+    return out
+
+
+def _budget_groups(flops: np.ndarray, tol_dex: float = 0.02) -> list[np.ndarray]:
+    """Indices of runs grouped by budget: sorted log10 FLOPs split where the gap exceeds tol_dex."""
+    order = np.argsort(flops, kind="stable")
+    lc = np.log10(flops[order])
+    cuts = np.flatnonzero(np.diff(lc) > tol_dex) + 1
+    return [g for g in np.split(order, cuts) if len(g)]
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_predict(law: Any):
+    from ._jax import jax
+
+    return jax.jit(law.predict)
+
+
+def _predict(fit: Any, N: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """The fit's prediction at (N, D): one jitted call (eager JAX compiles op by op per new
+    shape, which costs seconds; a fused jit costs a fraction of that)."""
+    N, D = np.asarray(N, dtype=np.float64), np.asarray(D, dtype=np.float64)
+    try:
+        f = _jitted_predict(fit.law)
+    except TypeError:  # an unhashable custom law
+        return np.asarray(fit.predict(params=N, tokens=D))
+    from ._jax import jnp
+
+    p = {k: jnp.asarray(v) for k, v in fit.internal.items()}
+    return np.asarray(f(p, {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- plots
+def plot_fit(fit: Any, runs: Any, ax: Any = None, *, n_curves: int = 4, cmap: str = "viridis",
+             colorbar: bool = True, frontier: bool = True) -> Any:
+    """Loss against training FLOPs: the runs as points coloured by N (log colour scale) and the
+    fitted law as curves at ``n_curves`` model sizes spanning the runs' N (log-x axis), plus
+    (``frontier=True``) the fitted compute-optimal loss L(N*(C), D*(C)) as a dashed black line.
+
+    Draws one scatter collection and ``n_curves`` (+1 with the frontier) lines; adds a colorbar
+    for N unless ``colorbar=False``. Returns the Axes.
+    """
+    from matplotlib.colors import LogNorm
+
+    _scale_law(fit)
+    d = _columns(runs)
+    ax = _axes(ax)
+    lo, hi = float(d["params"].min()), float(d["params"].max())
+    norm = LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 1.0001)
+    sc = ax.scatter(d["flops"], d["loss"], c=d["params"], cmap=cmap, norm=norm, s=18,
+                    edgecolors="none", zorder=3, label="runs")
+    import matplotlib
+
+    cm = matplotlib.colormaps[cmap]
+    c_lo, c_hi = float(d["flops"].min()) / 2.0, float(d["flops"].max()) * 2.0
+    C = np.geomspace(c_lo, c_hi, _GRID)
+    for N in np.geomspace(lo, hi, max(int(n_curves), 1)) if n_curves > 0 else []:
+        ax.plot(C, _predict(fit, np.full_like(C, N), C / (6.0 * N)), color=cm(norm(N)), lw=1.4,
+                label=f"fit, N = {N:.3g}")
+    if frontier:
+        from .optimize import compute_optimal
+
+        with warnings.catch_warnings():  # the envelope may extrapolate past the runs' N; that is fine here
+            warnings.simplefilter("ignore", UserWarning)
+            best = compute_optimal(fit, flops=C)
+        ax.plot(C, best.loss, color="black", ls="--", lw=1.2, label="fit, compute-optimal")
+    ax.set_xscale("log")
+    ax.set_xlabel("training FLOPs C")
+    ax.set_ylabel(fit.law.target)
+    ax.set_title(f"{fit.law.name} fit: {fit.law.target} vs compute")
+    lv = d["loss"]
+    pad = 0.08 * float(lv.max() - lv.min() or lv.max())
+    ax.set_ylim(float(lv.min()) - pad, float(lv.max()) + pad)
+    if colorbar:
+        ax.figure.colorbar(sc, ax=ax, label="parameters N")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+def plot_isoflop(fit: Any, runs: Any, ax: Any = None, *, cmap: str = "plasma", tol_dex: float = 0.02) -> Any:
+    """Loss against N at each training budget (runs within ``tol_dex`` decades of FLOPs form one
+    budget), with the fitted isoFLOP profile L(N, C / 6N) and its compute-optimal N* marked.
+
+    Draws, per budget, one scatter collection and one profile line, plus one collection of
+    optimum markers. Returns the Axes.
+    """
+    import matplotlib
+
+    from .optimize import compute_optimal
+
+    _scale_law(fit)
+    d = _columns(runs)
+    ax = _axes(ax)
+    groups = _budget_groups(d["flops"], tol_dex)
+    budgets = np.array([float(np.exp(np.mean(np.log(d["flops"][g])))) for g in groups])
+    cm = matplotlib.colormaps[cmap]
+    colors = [cm(x) for x in np.linspace(0.05, 0.85, len(groups))] if len(groups) > 1 else [cm(0.3)]
+    alloc = compute_optimal(fit, flops=budgets)
+    n_opt = np.atleast_1d(alloc.params)
+    for g, C, col, n_star in zip(groups, budgets, colors, n_opt):
+        N = d["params"][g]
+        ax.scatter(N, d["loss"][g], color=col, s=16, zorder=3)
+        lo = min(float(N.min()), float(n_star)) / 1.5
+        hi = max(float(N.max()), float(n_star)) * 1.5
+        grid = np.geomspace(lo, hi, _GRID)
+        ax.plot(grid, _predict(fit, grid, C / (6.0 * grid)), color=col, lw=1.3, label=f"C = {C:.2g}")
+    ax.scatter(alloc.params, alloc.loss, marker="*", s=90, color="black", zorder=4, label="fitted optimum N*")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel(fit.law.target)
+    ax.set_title("isoFLOP profiles")
+    ax.legend(fontsize="x-small", ncol=2)
+    return ax
+
+
+def plot_frontier(fit: Any, flops_range: tuple[float, float] = (1e18, 1e25), ax: Any = None, *,
+                  reference: Mapping[str, float] | None = None, reference_label: str = "Hoffmann et al. 2022") -> Any:
+    """Compute-optimal N* and D* against the training budget C (log-log), for the fit (solid) and
+    for the published Hoffmann et al. (2022) Approach-3 law (dashed; another Chinchilla parameter
+    set with ``reference=``, or none with ``reference={}``).
+
+    Draws two lines for the fit and two for the reference; the budgets whose N* lies within
+    the N of the fitted runs (interpolation, not extrapolation) are shaded. Returns the Axes.
+    """
+    from . import laws
+    from .optimize import compute_optimal
+    from .synthetic import HOFFMANN
+
+    lo, hi = (float(v) for v in flops_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise DataError(f"`plot_frontier(flops_range=...)` must be (low, high) with 0 < low < high, got {flops_range}.",
+                        rule="bad range")
+    ax = _axes(ax)
+    C = np.geomspace(lo, hi, _GRID)
+    with warnings.catch_warnings():  # extrapolation is the point of this plot; the shading shows it
+        warnings.simplefilter("ignore", UserWarning)
+        alloc = compute_optimal(fit, flops=C)
+    ax.plot(C, alloc.params, color="C0", lw=2, label=f"N* ({fit.law.name} fit)")
+    ax.plot(C, alloc.tokens, color="C1", lw=2, label=f"D* ({fit.law.name} fit)")
+    ref = HOFFMANN if reference is None else reference
+    if ref:
+        h = compute_optimal(laws.Chinchilla(), flops=C, params=ref)
+        ax.plot(C, h.params, color="C0", lw=1.2, ls="--", label=f"N* ({reference_label})")
+        ax.plot(C, h.tokens, color="C1", lw=1.2, ls="--", label=f"D* ({reference_label})")
+    n_range = (getattr(fit, "input_range", None) or {}).get("params")
+    if n_range is not None:
+        inside = (alloc.params >= n_range[0]) & (alloc.params <= n_range[1])
+        if inside.any():
+            ax.axvspan(C[inside].min(), C[inside].max(), color="0.5", alpha=0.12, lw=0,
+                       label="N* within fitted runs' N")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training FLOPs C")
+    ax.set_ylabel("parameters N*  /  tokens D*")
+    ax.set_title("compute-optimal frontier")
+    ax.legend(fontsize="small")
+    return ax

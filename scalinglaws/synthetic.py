@@ -1,0 +1,126 @@
+"""Seeded synthetic run logs drawn from a known law (for the demo, tests and benchmarks).
+
+Two published Chinchilla parameter sets are provided as plain dicts of public parameters:
+
+- :data:`EPOCH`: Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt"
+  (arXiv:2404.10102), their final Approach-3 estimate.
+- :data:`HOFFMANN`: Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models"
+  (arXiv:2203.15556), Approach 3, unrounded as recovered by Besiroglu et al. from the
+  published rounded values (log A = 6.0073404, log B = 6.0179186, log E = 0.5267228).
+
+>>> from scalinglaws import synthetic
+>>> table = synthetic.chinchilla_sweep(seed=0)
+>>> sorted(table), len(table["loss"])
+(['flops', 'loss', 'params', 'tokens'], 81)
+
+Everything here is pure numpy (plus the law's JAX ``predict``); randomness comes only from
+``numpy.random.default_rng(seed)``, so a seed gives the same table on every platform.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ._jax import jnp
+from .errors import LawError
+
+__all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep"]
+
+EPOCH: dict[str, float] = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
+"""Besiroglu et al. 2024 (Epoch AI), Chinchilla Approach 3 replication: public parameters."""
+
+HOFFMANN: dict[str, float] = {
+    "E": math.exp(0.5267228), "A": math.exp(6.0073404), "B": math.exp(6.0179186),
+    "alpha": 0.33917084, "beta": 0.2849083,
+}
+"""Hoffmann et al. 2022, Approach 3 (E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28),
+unrounded as given by Besiroglu et al. 2024."""
+
+DEFAULT_BUDGETS: tuple[float, ...] = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
+"""The training budgets (FLOPs) of Hoffmann et al.'s isoFLOP profiles (their Figure 3)."""
+
+DEMO: dict[str, Any] = {"params": EPOCH, "budgets": DEFAULT_BUDGETS, "n_per_budget": 9,
+                        "noise": 0.01, "seed": 0}
+"""The arguments of :func:`chinchilla_sweep` that made ``data/synthetic_chinchilla.csv``."""
+
+
+def _chinchilla():
+    from .laws import Chinchilla  # local: keep `import scalinglaws.synthetic` light and acyclic
+
+    return Chinchilla()
+
+
+def _predict(law: Any, params: Mapping[str, float], X: Mapping[str, Any]) -> np.ndarray:
+    p = {k: jnp.asarray(v) for k, v in law.from_public(dict(params)).items()}
+    return np.asarray(law.predict(p, {k: jnp.asarray(np.asarray(v, dtype=np.float64)) for k, v in X.items()}),
+                      dtype=np.float64)
+
+
+def sample_law(law: Any, params: Mapping[str, float], X: Mapping[str, Any], *, noise: float = 0.0,
+               seed: int | None = 0, space: str = "log") -> np.ndarray:
+    """Noisy observations of ``law`` with public parameters ``params`` at inputs ``X``.
+
+    Args:
+        law: a :class:`~scalinglaws.laws.Law`, e.g. ``sl.laws.Chinchilla()``.
+        params: public parameters, e.g. :data:`EPOCH` (internal names work too where the law
+            accepts them in ``from_public``).
+        X: input name -> 1-D array (every name in ``law.inputs``).
+        noise: standard deviation of the noise; with ``space="log"`` it is the sigma of a
+            multiplicative lognormal factor (``y = f(X) * exp(noise * z)``), with
+            ``space="linear"`` additive (``y = f(X) + noise * z``); ``z ~ N(0, 1)``.
+        seed: seed of ``numpy.random.default_rng``.
+        space: ``"log"`` or ``"linear"``.
+
+    Returns:
+        float64 numpy array of observations, one per row of ``X``.
+    """
+    if space not in ("log", "linear"):
+        raise ValueError(f"`sample_law(space=...)` must be 'log' or 'linear', got {space!r}.")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"`sample_law(noise=...)` must be a finite number >= 0, got {noise!r}.")
+    missing = [k for k in law.inputs if k not in X]
+    if missing:
+        raise LawError(f"`sample_law`: law {law.name!r} needs input(s) {missing}; got {sorted(X)}.",
+                       column=missing[0], rule="missing column")
+    mean = _predict(law, params, {k: X[k] for k in law.inputs})
+    z = np.random.default_rng(seed).standard_normal(mean.shape)
+    return mean * np.exp(noise * z) if space == "log" else mean + noise * z
+
+
+def chinchilla_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[float] = DEFAULT_BUDGETS,
+                     n_per_budget: int = 9, noise: float = 0.01, seed: int | None = 0,
+                     span: float = 8.0) -> dict[str, np.ndarray]:
+    """An isoFLOP sweep drawn from the Chinchilla law with public parameters ``params``.
+
+    At each budget C, ``n_per_budget`` model sizes N are log-spaced from N*/span to N* * span
+    around the law's compute-optimal N* (closed form), D = C / (6 N), and
+    ``loss = L(N, D) * exp(noise * z)`` with ``z ~ N(0, 1)`` drawn from
+    ``numpy.random.default_rng(seed)``.
+
+    Returns:
+        dict of float64 arrays ``{"params", "tokens", "flops", "loss"}``, rows ordered by
+        budget then N; ``flops`` is exactly the budget (C = 6ND).
+    """
+    C = np.asarray(budgets, dtype=np.float64).ravel()
+    if C.size == 0 or not np.all(np.isfinite(C) & (C > 0)):
+        raise ValueError(f"`chinchilla_sweep(budgets=...)` must be finite positive FLOPs, got {list(C)}.")
+    if int(n_per_budget) != n_per_budget or n_per_budget < 1:
+        raise ValueError(f"`chinchilla_sweep(n_per_budget=...)` must be a positive integer, got {n_per_budget!r}.")
+    if not span >= 1:
+        raise ValueError(f"`chinchilla_sweep(span=...)` must be >= 1, got {span!r}.")
+    law = _chinchilla()
+    n_opt, _ = law.closed_form_optimum(law.from_public(dict(params)), C)
+    factors = span ** np.linspace(-1.0, 1.0, int(n_per_budget)) if n_per_budget > 1 else np.ones(1)
+    N = (np.asarray(n_opt)[:, None] * factors[None, :]).ravel()
+    flops = np.repeat(C, len(factors))
+    D = flops / (6.0 * N)
+    loss = sample_law(law, params, {"params": N, "tokens": D}, noise=noise, seed=seed, space="log")
+    return {"params": N, "tokens": D, "flops": flops, "loss": loss}
+
+
+def demo_sweep() -> dict[str, np.ndarray]:
+    """The table in ``data/synthetic_chinchilla.csv``: ``chinchilla_sweep(**DEMO)``."""
+    return chinchilla_sweep(**DEMO)
