@@ -18,6 +18,12 @@ from .fitting.api import fit
 from .fitting.objectives import Huber, HuberLikelihood, LeastSquares
 from .laws.base import Param
 from .optimize.compute_optimal import Allocation, compute_optimal
+from .optimize.inference_aware import InferenceAllocation, inference_aware_optimum, lowest_loss
+from .optimize.test_time import (Comparison, Config, CoverageAccuracyModel, Frontier, best_config,
+                                 exchange_multiplier, frontier, sigmoid_link, smaller_vs_larger)
+from .optimize.adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
+from . import flops
+from .flops import inference_flops_per_token, kv_cache_bytes, query_flops, train_flops
 from .result import Fit, load_fit
 from .runs import Runs, read_runs
 
@@ -30,4 +36,9 @@ __all__ = [
     "__version__", "laws", "Param", "read_runs", "Runs", "fit", "Fit", "load_fit",
     "Huber", "LeastSquares", "HuberLikelihood", "compute_optimal", "Allocation",
     "DataError", "LawError", "ScalingLawsError",
+    "flops", "train_flops", "inference_flops_per_token", "kv_cache_bytes", "query_flops",
+    "inference_aware_optimum", "lowest_loss", "InferenceAllocation",
+    "exchange_multiplier", "best_config", "Config", "frontier", "Frontier", "smaller_vs_larger", "Comparison",
+    "CoverageAccuracyModel", "sigmoid_link", "allocate_samples", "AdaptiveAllocation", "two_mode_router",
+    "RouterResult",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 from ._jax import jnp
 from .errors import LawError
 from .fitting.objectives import objective_from_spec, objective_spec
-from .laws.base import Custom, Law, Param, law_from_name
+from .laws.base import Custom, Law, law_from_name, predict_jit
 
 FORMAT_VERSION = 1
 
@@ -93,7 +93,7 @@ class Fit:
         or keyword arrays such as ``params=..., tokens=...``)."""
         X = _inputs_of(self.law, data, columns)
         p = {k: jnp.asarray(v) for k, v in self.internal.items()}
-        return np.asarray(self.law.predict(p, X), dtype=np.float64)
+        return np.asarray(predict_jit(self.law, p, X), dtype=np.float64)
 
     @property
     def n_refined(self) -> int:

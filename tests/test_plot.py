@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -82,7 +83,9 @@ def test_plot_frontier_with_and_without_the_reference(fit):
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     x, n_star = ax.lines[0].get_data()
     assert x[0] == pytest.approx(1e18) and x[-1] == pytest.approx(1e25)
-    np.testing.assert_allclose(n_star, sl.compute_optimal(fit, flops=x).params, rtol=1e-12)
+    with warnings.catch_warnings():  # extrapolation beyond the runs: expected here
+        warnings.simplefilter("ignore", UserWarning)
+        np.testing.assert_allclose(n_star, sl.compute_optimal(fit, flops=x).params, rtol=1e-12)
     _, n_ref = ax.lines[2].get_data()
     hoff = sl.compute_optimal(sl.laws.Chinchilla(), flops=x, params=synthetic.HOFFMANN)
     np.testing.assert_allclose(n_ref, hoff.params, rtol=1e-12)

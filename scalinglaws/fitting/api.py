@@ -166,6 +166,9 @@ def fit(law: Law, runs: Any, *, objective: Any = None, starts: Any = None, weigh
     if n_basin < 2 and len(S0) > 1:
         warns.append(f"only {n_basin} of {len(f)} refined starts reached the best objective; starts disagree, "
                      f"so the optimum may not be global.")
+    if not bool(out["refined_done"][j]):
+        warns.append(f"the best start did not converge within max_steps={max_steps} (objective still falling); "
+                     f"raise max_steps or try other starts.")
     r = solver.residuals(law, objective, theta, X, y)
     extras = objective.extras(r, w) if hasattr(objective, "extras") else {}
     for msg in warns:

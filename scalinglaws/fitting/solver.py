@@ -123,7 +123,8 @@ def build(law, objective, cfg: SolverConfig):
     def lm_init(u, X, gy, w, lo, hi):
         r, J = model(u, X, gy, lo, hi)
         f = _finite_or_inf(objective.value(r, w))
-        return dict(u=u, lam=jnp.asarray(1e-3), f=f, r=r, J=J, done=~jnp.isfinite(f), n=jnp.asarray(0))
+        return dict(u=u, lam=jnp.asarray(1e-3), f=f, r=r, J=J, done=~jnp.isfinite(f), n=jnp.asarray(0),
+                    dmax=jnp.zeros(u.shape[0]))
 
     def lm_step(s, X, gy, w, lo, hi, free):
         _, psi, c = objective.terms(s["r"], w)
@@ -133,7 +134,10 @@ def build(law, objective, cfg: SolverConfig):
         mask2 = free[:, None] * free[None, :]
         p = H.shape[0]
         H = H * mask2 + jnp.diag(1.0 - free)
-        d = jnp.maximum(jnp.diag(H), 1e-12 * jnp.max(jnp.diag(H)) + _TINY)
+        # MINPACK-style scaling: the damping diagonal never shrinks, so a parameter whose
+        # sensitivity collapses cannot take huge steps onto a flat plateau (NIST Eckerle4)
+        dmax = jnp.maximum(s["dmax"], jnp.diag(H))
+        d = jnp.maximum(dmax, 1e-12 * jnp.max(dmax) + _TINY)
         step = -jnp.linalg.solve(H + s["lam"] * jnp.diag(d), g) * free
         u_new = s["u"] + step
         r_new, J_new = model(u_new, X, gy, lo, hi)
@@ -147,7 +151,7 @@ def build(law, objective, cfg: SolverConfig):
         return dict(
             u=jnp.where(ok, u_new, s["u"]), lam=lam, f=jnp.where(ok, f_new, s["f"]),
             r=jnp.where(ok, r_new, s["r"]), J=jnp.where(ok, J_new, s["J"]), done=done,
-            n=s["n"] + jnp.where(s["done"], 0, 1),
+            n=s["n"] + jnp.where(s["done"], 0, 1), dmax=dmax,
         )
 
     # exact-Hessian damped Newton on the scalar objective (polish)

@@ -10,6 +10,7 @@ are the same.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from .._jax import jnp
+from .._jax import jax, jnp
 from ..errors import LawError
 
 Array = Any
@@ -132,6 +133,21 @@ class Law:
 
     def describe(self) -> str:
         return (self.__doc__ or self.name).strip().splitlines()[0]
+
+
+@functools.lru_cache(maxsize=128)
+def _jitted_predict(law: "Law"):
+    return jax.jit(law.predict)
+
+
+def predict_jit(law: "Law", p: Mapping[str, Array], X: Mapping[str, Array]) -> Array:
+    """``law.predict`` under a cached ``jax.jit`` (laws are hashable frozen dataclasses);
+    falls back to the plain function for unhashable laws."""
+    try:
+        f = _jitted_predict(law)
+    except TypeError:
+        f = law.predict
+    return f(p, X)
 
 
 # ---------------------------------------------------------------------------------------

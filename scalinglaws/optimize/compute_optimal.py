@@ -17,7 +17,7 @@ import numpy as np
 
 from .._jax import jax, jnp
 from ..errors import LawError
-from ..laws.base import Law
+from ..laws.base import Law, predict_jit
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def compute_optimal(fit_or_law: Any, flops: Any, *, params: Mapping[str, float] 
     if closed is not None:
         N, D = (np.asarray(v, dtype=np.float64) for v in closed)
         X = {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}
-        loss = np.asarray(law.predict({k: jnp.asarray(v) for k, v in p.items()}, X))
+        loss = np.asarray(predict_jit(law, {k: jnp.asarray(v) for k, v in p.items()}, X))
         how = "closed form"
     else:
         N, D, loss = _numeric(law, p, C, inputs)

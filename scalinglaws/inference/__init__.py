@@ -1,0 +1,10 @@
+"""Inference-compute tools: pass@k estimation, beta-binomial coverage models,
+aggregation of per-sample logs, and the "does more test-time compute still
+pay?" ceiling check. The matching laws (Coverage, SaturatingSamples,
+SaturatingTokens, PowerNoCeiling) live in :mod:`scalinglaws.laws.inference`."""
+
+from .ceiling import CeilingReport, ceiling_check
+from .passk import BetaFit, Curves, SampleSummary, aggregate_samples, fit_beta_binomial, pass_at_k
+
+__all__ = ["pass_at_k", "BetaFit", "fit_beta_binomial", "aggregate_samples", "SampleSummary", "Curves",
+           "ceiling_check", "CeilingReport"]

@@ -1,0 +1,599 @@
+"""Test-time compute: trading pretraining against inference at equal total compute.
+
+- :func:`exchange_multiplier`: Snell et al. (2024), how much more inference a
+  model M times smaller may spend at equal total FLOPs: ``M + 3 (M - 1) / R``,
+  ``R = D_inference / D_pretrain``.
+- :func:`best_config`: N, D and the per-query inference (samples k, or tokens T
+  per sample) that maximise predicted accuracy under one budget,
+
+      C_total = 6 N D + queries * C_query,   C_query = 2 N (prompt_tokens + k T).
+
+- :func:`frontier`: accuracy against total compute for each model size at its
+  best inference setting, their upper (Pareto) envelope, and the free-size optimum.
+- :func:`smaller_vs_larger`: the accuracy gain of the best smaller model (with
+  its inference) over the best larger one at equal total compute, against
+  query volume, with the crossover volumes.
+
+Accuracy models. Anything callable as ``acc(loss, x)`` (NumPy arrays that
+broadcast; ``x`` the searched inference setting: samples k by default, tokens T
+per sample when ``tokens_per_sample`` is a sequence) that never rises with loss.
+:class:`CoverageAccuracyModel` builds one from a loss -> per-sample success link
+(e.g. :func:`sigmoid_link`, or a fitted link law) and a coverage law in k.
+
+How the search works: for a fixed setting x, per-query cost is linear in N, so
+the training budget is C_total - queries * C_query(N, x) and the best (N, D) for
+that x is the lowest loss on the line 6 N D + 2 N D_inf = C_total with
+D_inf = queries * (prompt + k T), solved exactly by
+:func:`~scalinglaws.optimize.inference_aware.lowest_loss`'s solver (vectorised
+over every x). An accuracy model that never rises with loss is maximised at
+that point, so the search over N is exact, not a grid; the discrete settings
+are then compared. The monotonicity is checked on each call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+import numpy as np
+from scipy import optimize as _sopt
+from scipy import special as _sp
+
+from ..errors import LawError
+from ..laws.base import Law
+from ..laws.loss import Chinchilla
+from .inference_aware import _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs, resolve_law
+
+__all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "exchange_multiplier", "best_config",
+           "Config", "SettingGrid", "frontier", "Frontier", "smaller_vs_larger", "Comparison", "HOFFMANN"]
+
+#: Hoffmann et al. (2022) Approach 3, unrounded (internal Chinchilla parameters), the
+#: default loss law when ``fit_or_law`` is None.
+HOFFMANN = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
+
+#: the samples-per-query candidates searched by default: 1, 2, 4, ..., 1024.
+DEFAULT_SAMPLES = tuple(float(2 ** i) for i in range(11))
+
+
+# ---------------------------------------------------------------------------------------
+# Snell et al.
+
+def exchange_multiplier(M: Any, R: Any) -> Any:
+    """Snell et al. (2024): at equal total FLOPs, a model ``M`` times smaller may
+    multiply its inference compute by ``M + 3 (M - 1) / R``, where
+    ``R = D_inference / D_pretrain`` (pretraining data held fixed).
+
+    >>> round(exchange_multiplier(14, 0.16), 2)
+    257.75
+    """
+    m = as_array("M", M, "exchange_multiplier", lower=1.0, strict=False)
+    r = as_array("R", R, "exchange_multiplier")
+    out = m + 3.0 * (m - 1.0) / r
+    return float(out) if out.ndim == 0 else out
+
+
+# ---------------------------------------------------------------------------------------
+# accuracy models
+
+class AccuracyModel(Protocol):
+    """``acc(loss, x) -> accuracy``: NumPy arrays in (broadcasting), an array of
+    their broadcast shape out; ``x`` is samples per query (or tokens per sample
+    when that is the searched axis). Must not rise with loss."""
+
+    def __call__(self, loss: np.ndarray, x: np.ndarray) -> np.ndarray: ...
+
+
+def sigmoid_link(midpoint: float, slope: float, floor: float = 0.0, ceiling: float = 1.0) -> Callable:
+    """A loss -> per-sample success link, ``floor + (ceiling - floor) / (1 + exp(slope (L - midpoint)))``
+    (Bhagia et al. 2024's sigmoid, written to fall with loss for ``slope > 0``)."""
+    for name, v in (("midpoint", midpoint), ("slope", slope), ("floor", floor), ("ceiling", ceiling)):
+        if not math.isfinite(v):
+            raise LawError(f"`sigmoid_link({name}=...)` must be finite, got {v}.", rule="not finite", value=v)
+    if slope <= 0:
+        raise LawError(f"`sigmoid_link(slope=...)` must be > 0 (success falls as loss rises), got {slope}.",
+                       rule="not positive", value=slope)
+    if not 0.0 <= floor < ceiling <= 1.0:
+        raise LawError(f"`sigmoid_link`: need 0 <= floor < ceiling <= 1, got floor={floor}, ceiling={ceiling}.",
+                       rule="out of range")
+
+    def link(loss):
+        return floor + (ceiling - floor) * _sp.expit(-slope * (np.asarray(loss, dtype=np.float64) - midpoint))
+
+    return link
+
+
+def _link_callable(link: Any) -> Callable:
+    if hasattr(link, "law") and hasattr(link, "predict"):  # a fitted link law of one input
+        inputs = tuple(link.law.inputs)
+        if len(inputs) != 1:
+            raise LawError(f"`CoverageAccuracyModel(link=...)`: a fitted link must read one column (the loss); "
+                           f"law {link.law.name!r} reads {list(inputs)}.", rule="bad link")
+        col = inputs[0]
+
+        def fitted(loss):
+            L = np.asarray(loss, dtype=np.float64)
+            return np.asarray(link.predict(**{col: L.ravel()}), dtype=np.float64).reshape(L.shape)
+
+        return fitted
+    if not callable(link):
+        raise LawError(f"`CoverageAccuracyModel(link=...)` must be callable loss -> success or a fitted link, "
+                       f"got {type(link).__name__}.", rule="bad link")
+    return link
+
+
+def _stirling_tail(y: np.ndarray) -> np.ndarray:
+    """log Gamma(y) - [(y - 1/2) log y - y + log(2 pi)/2], asymptotic (|error| < 1e-12 for y >= 20)."""
+    y2 = y * y
+    return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * y2)) / y2) / y
+
+
+def _lgamma_ratio(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """log(Gamma(x + k) / Gamma(x)) for x > 0, k >= 0, without the cancellation of
+    gammaln(x + k) - gammaln(x) at large x (Stirling's series there)."""
+    x, k = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(k, dtype=np.float64))
+    big = x >= 20.0
+    xs = np.where(big, x, 20.0)
+    stirling = ((xs - 0.5) * np.log1p(k / xs) + k * np.log(xs + k) - k
+                + _stirling_tail(xs + k) - _stirling_tail(xs))
+    xg = np.where(big, 1.0, x)
+    return np.where(big, stirling, _sp.gammaln(xg + k) - _sp.gammaln(xg))
+
+
+@dataclass(frozen=True)
+class CoverageAccuracyModel:
+    """Accuracy with k samples from a per-sample success rate p = link(loss).
+
+    - default: independent samples, ``pass@k = 1 - (1 - p)^k``;
+    - ``coverage_exponent=b`` (b <= 0): Brown et al.'s coverage law
+      c(k) = exp(a k^b) with a = log p, i.e. ``p ** (k ** b)``;
+    - ``concentration=kappa`` (> 0): per-question success rates drawn from
+      Beta(p kappa, (1 - p) kappa), ``pass@k = 1 - B(a, b + k) / B(a, b)``
+      (heterogeneous difficulty: the failure rate falls as a power of k).
+
+    ``link`` is a callable loss -> p in [0, 1] or a Fit of a one-input link law.
+    """
+
+    link: Any
+    coverage_exponent: float | None = None
+    concentration: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_fn", _link_callable(self.link))
+        if self.coverage_exponent is not None and self.concentration is not None:
+            raise LawError("`CoverageAccuracyModel`: give coverage_exponent or concentration, not both.",
+                           rule="bad argument")
+        b = self.coverage_exponent
+        if b is not None and not (math.isfinite(b) and b <= 0):
+            raise LawError(f"`CoverageAccuracyModel(coverage_exponent=...)` must be finite and <= 0 "
+                           f"(coverage grows with k), got {b}.", rule="out of range", value=b)
+        c = self.concentration
+        if c is not None and not (math.isfinite(c) and c > 0):
+            raise LawError(f"`CoverageAccuracyModel(concentration=...)` must be finite and > 0, got {c}.",
+                           rule="not positive", value=c)
+
+    def per_sample(self, loss: Any) -> np.ndarray:
+        """The per-sample success p(loss), clipped to [0, 1]."""
+        return np.clip(np.asarray(self._fn(loss), dtype=np.float64), 0.0, 1.0)
+
+    def __call__(self, loss: Any, k: Any) -> np.ndarray:
+        p = self.per_sample(loss)
+        k = np.asarray(k, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.coverage_exponent is not None:
+                return np.where(p > 0, np.exp(np.log(np.where(p > 0, p, 1.0)) * k ** self.coverage_exponent), 0.0)
+            if self.concentration is None:
+                return -np.expm1(k * np.log1p(-p))
+            kap = self.concentration
+            a, b = p * kap, (1.0 - p) * kap
+            inner = (a > 0) & (b > 0)
+            a_, b_ = np.where(inner, a, 1.0), np.where(inner, b, 1.0)
+            fail = np.exp(_lgamma_ratio(b_, k) - _lgamma_ratio(a_ + b_, k))
+            return np.where(inner, 1.0 - fail, np.where(a > 0, 1.0, 0.0) * np.ones_like(k))
+
+
+# ---------------------------------------------------------------------------------------
+# results
+
+@dataclass(frozen=True)
+class SettingGrid:
+    """Every inference setting considered, each with its best N and D
+    (arrays over settings; infeasible settings have ``feasible`` False and NaNs)."""
+
+    axis: str
+    samples: np.ndarray
+    tokens_per_sample: np.ndarray
+    params: np.ndarray
+    tokens: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    train_flops: np.ndarray
+    inference_flops: np.ndarray
+    feasible: np.ndarray
+
+    def rows(self) -> list[dict[str, float]]:
+        names = ("samples", "tokens_per_sample", "params", "tokens", "loss", "accuracy", "train_flops",
+                 "inference_flops")
+        return [{n: float(getattr(self, n)[i]) for n in names} for i in range(self.samples.shape[0])]
+
+    def table(self) -> str:
+        head = (f"{'k':>6}  {'T':>8}  {'N':>10}  {'D':>10}  {'D/N':>8}  {'loss':>7}  {'accuracy':>8}  "
+                f"{'train share':>11}")
+        out = [head, "-" * len(head)]
+        for r in self.rows():
+            tot = r["train_flops"] + r["inference_flops"]
+            out.append(f"{r['samples']:>6.4g}  {r['tokens_per_sample']:>8.4g}  {r['params']:>10.4g}  "
+                       f"{r['tokens']:>10.4g}  {r['tokens'] / r['params']:>8.1f}  {r['loss']:>7.4f}  "
+                       f"{r['accuracy']:>8.4f}  {r['train_flops'] / tot:>11.3f}")
+        return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The accuracy-maximising configuration for one total budget.
+
+    ``params`` N, ``tokens`` D (training), ``samples`` k and ``tokens_per_sample``
+    T per query; ``per_query_flops = 2 N (prompt_tokens + k T)``;
+    ``train_flops + inference_flops = total_flops`` with ``inference_flops =
+    queries * per_query_flops``; ``grid`` every setting considered."""
+
+    params: float
+    tokens: float
+    samples: float
+    tokens_per_sample: float
+    prompt_tokens: float
+    queries: float
+    total_flops: float
+    accuracy: float
+    loss: float
+    tokens_per_param: float
+    per_query_flops: float
+    train_flops: float
+    inference_flops: float
+    train_share: float
+    inference_share: float
+    axis: str
+    grid: SettingGrid
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def summary(self) -> str:
+        return (f"N = {self.params:.4g} params, D = {self.tokens:.4g} tokens ({self.tokens_per_param:.1f} per param), "
+                f"k = {self.samples:g} x T = {self.tokens_per_sample:g} tokens per query; predicted accuracy "
+                f"{self.accuracy:.4f} (loss {self.loss:.4f}); training {100 * self.train_share:.1f}% / "
+                f"inference {100 * self.inference_share:.1f}% of {self.total_flops:.3g} FLOPs")
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Accuracy against total compute. Per size (rows) and budget (columns):
+    ``accuracy`` at the best setting ``setting`` (NaN where the size cannot serve
+    the queries at all) with training tokens ``tokens``; ``envelope_*`` the upper
+    envelope over the sizes; ``optimal_*`` the optimum over all sizes N."""
+
+    axis: str
+    total_flops: np.ndarray
+    queries: float
+    sizes: np.ndarray
+    accuracy: np.ndarray
+    setting: np.ndarray
+    tokens: np.ndarray
+    envelope_accuracy: np.ndarray
+    envelope_size: np.ndarray
+    envelope_setting: np.ndarray
+    optimal_accuracy: np.ndarray
+    optimal_params: np.ndarray
+    optimal_tokens: np.ndarray
+    optimal_setting: np.ndarray
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Smaller models with more inference against larger ones, at equal total
+    compute, as query volume varies. ``gain = small_accuracy - large_accuracy``;
+    ``crossovers`` the query volumes where the gain changes sign (root-found),
+    ``crossover`` the first of them or None."""
+
+    axis: str
+    total_flops: float
+    queries: np.ndarray
+    small_accuracy: np.ndarray
+    large_accuracy: np.ndarray
+    gain: np.ndarray
+    small_params: np.ndarray
+    large_params: np.ndarray
+    small_setting: np.ndarray
+    large_setting: np.ndarray
+    crossovers: np.ndarray
+    crossover: float | None
+
+
+# ---------------------------------------------------------------------------------------
+# the engine
+
+@dataclass(frozen=True)
+class _Problem:
+    law: Law
+    p: dict[str, float]
+    exact: bool
+    fit: Any
+    model: Callable
+    axis: str
+    k: np.ndarray        # (K,) samples per setting
+    T: np.ndarray        # (K,) tokens per sample per setting
+    P: float             # prompt tokens
+    notes: tuple[str, ...]
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.T if self.axis == "tokens" else self.k
+
+    @property
+    def tokens_per_query(self) -> np.ndarray:  # (K,) tokens of inference per query
+        return self.P + self.k * self.T
+
+
+def _problem(fit_or_law: Any, params: Mapping[str, float] | None, accuracy_model: Any, samples: Any,
+             tokens_per_sample: Any, prompt_tokens: Any, fn: str) -> _Problem:
+    notes = []
+    if fit_or_law is None:
+        if params is not None:
+            raise LawError(f"`{fn}`: params= needs a law; pass fit_or_law=sl.laws.Chinchilla() (or another law).",
+                           rule="bad argument")
+        fit_or_law, params = Chinchilla(), HOFFMANN
+        notes.append("loss law: Hoffmann et al. (2022) Approach 3, unrounded (no fit given)")
+    law, p, fit = resolve_law(fit_or_law, params, fn)
+    _check_law(law, fn)
+    exact = _method(law, "auto", fn)
+    if accuracy_model is None or not callable(accuracy_model):
+        raise LawError(f"`{fn}(accuracy_model=...)` must be a callable acc(loss, k), e.g. "
+                       "CoverageAccuracyModel(link=sigmoid_link(...)); got "
+                       f"{type(accuracy_model).__name__}.", rule="bad argument")
+    T = as_array("tokens_per_sample", tokens_per_sample, fn)
+    if samples is None:
+        samples = 1.0 if T.ndim > 0 and T.size > 1 else DEFAULT_SAMPLES
+    k = as_array("samples", samples, fn, lower=1.0, strict=False)
+    P = float(as_array("prompt_tokens", prompt_tokens, fn, strict=False))
+    k, T = np.atleast_1d(k).ravel(), np.atleast_1d(T).ravel()
+    if k.size > 1 and T.size > 1:
+        raise LawError(f"`{fn}`: search one axis at a time: give several `samples` or several "
+                       "`tokens_per_sample`, not both.", rule="bad argument")
+    axis = "tokens" if T.size > 1 else "samples"
+    k, T = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(k, T))
+    if axis == "samples" and np.any(k != np.round(k)):
+        notes.append("non-integer samples per query: read k as a mean over queries")
+    return _Problem(law, p, exact, fit, accuracy_model, axis, k, T, P, tuple(notes))
+
+
+def _budget_queries(total_flops: Any, queries: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    C = as_array("total_flops", total_flops, fn)
+    Q = as_array("queries", queries, fn, strict=False)
+    return C, Q
+
+
+def _accuracy(pr: _Problem, loss: np.ndarray, ok: np.ndarray, fn: str) -> np.ndarray:
+    """accuracy_model(loss, x) on a (..., K) array; NaN where infeasible; checked."""
+    finite = loss[ok & np.isfinite(loss)]
+    fill = float(finite.max()) if finite.size else 10.0
+    L = np.where(ok & np.isfinite(loss), loss, fill)
+    x = np.broadcast_to(pr.x, L.shape)
+    try:
+        acc = np.asarray(pr.model(L, x), dtype=np.float64)
+        acc = np.broadcast_to(acc, L.shape)
+    except LawError:
+        raise
+    except Exception as exc:  # a user's model: say which call failed
+        raise LawError(f"`{fn}`: the accuracy model failed on loss/setting arrays of shape {L.shape}: "
+                       f"{type(exc).__name__}: {exc}", rule="bad accuracy model") from exc
+    if not np.all(np.isfinite(acc)):
+        raise LawError(f"`{fn}`: the accuracy model returned non-finite values (first: "
+                       f"{acc[~np.isfinite(acc)].flat[0]}).", rule="bad accuracy model")
+    _check_monotone(pr, float(finite.min()) if finite.size else fill, fill, fn)
+    return np.where(ok, acc, np.nan)
+
+
+def _check_monotone(pr: _Problem, lo: float, hi: float, fn: str) -> None:
+    """The exact search needs accuracy that never rises with loss: check it on a
+    grid of losses spanning the ones met, for every setting."""
+    span = max(hi - lo, 0.02 * abs(hi), 1e-6)
+    grid = np.linspace(lo - 0.1 * span, hi + 0.1 * span, 17)
+    grid = grid[grid > 0] if np.any(grid > 0) else grid
+    acc = np.asarray(pr.model(grid[:, None], pr.x[None, :]), dtype=np.float64)
+    acc = np.broadcast_to(acc, (grid.size, pr.x.size))
+    rise = np.diff(acc, axis=0)
+    tol = 1e-9 * (1.0 + np.abs(acc[1:]))
+    if np.any(rise > tol):
+        i, j = np.argwhere(rise > tol)[0]
+        raise LawError(f"`{fn}`: the accuracy model rises with loss (setting {pr.x[j]:g}: accuracy "
+                       f"{acc[i, j]:.6g} at loss {grid[i]:.6g}, {acc[i + 1, j]:.6g} at loss {grid[i + 1]:.6g}); "
+                       "the search assumes lower loss never lowers accuracy.", rule="bad accuracy model")
+
+
+def _solve_free(pr: _Problem, C: np.ndarray, Q: np.ndarray, fn: str) -> dict[str, np.ndarray]:
+    """For each case (C[b], Q[b]) and setting j: the loss-minimising N, D (free N)."""
+    CC = np.broadcast_to(C[:, None], (C.size, pr.k.size)).astype(np.float64).copy()
+    DI = (Q[:, None] * pr.tokens_per_query[None, :]).astype(np.float64)
+    DI = np.broadcast_to(DI, CC.shape).copy()
+    lN, lD = lowest_logs(pr.law, pr.p, pr.exact, CC, DI, fn)
+    N, D = np.exp(lN), np.exp(lD)
+    loss = loss_at(pr.law, pr.p, lN, lD)
+    ok = np.isfinite(loss)
+    acc = _accuracy(pr, loss, ok, fn)
+    return {"params": N, "tokens": D, "loss": loss, "accuracy": acc, "train": 6.0 * N * D,
+            "inference": 2.0 * N * DI, "feasible": ok}
+
+
+def _solve_sizes(pr: _Problem, sizes: np.ndarray, C: np.ndarray, Q: np.ndarray, fn: str) -> dict[str, np.ndarray]:
+    """For each size s, case b and setting j (arrays (S, B, K)): D from the
+    remaining training budget; infeasible where the queries use it all."""
+    N = sizes[:, None, None]
+    inference = Q[None, :, None] * 2.0 * N * pr.tokens_per_query[None, None, :]
+    train = C[None, :, None] - inference
+    ok = train > 0
+    D = np.where(ok, train, np.nan) / (6.0 * N)
+    N = np.broadcast_to(N, D.shape)
+    with np.errstate(invalid="ignore"):
+        loss = np.where(ok, loss_at(pr.law, pr.p, np.log(N), np.log(np.where(ok, D, 1.0))), np.nan)
+    acc = _accuracy(pr, loss, ok, fn)
+    return {"params": N, "tokens": D, "loss": loss, "accuracy": acc, "train": np.where(ok, train, np.nan),
+            "inference": np.broadcast_to(inference, D.shape), "feasible": ok}
+
+
+def _argmax(acc: np.ndarray, axis: int) -> np.ndarray:
+    """Index of the largest accuracy along ``axis`` (first on ties), NaN-safe."""
+    return np.argmax(np.where(np.isnan(acc), -np.inf, acc), axis=axis)
+
+
+def _sizes(sizes: Any, fn: str) -> np.ndarray:
+    s = np.atleast_1d(as_array("sizes", sizes, fn)).ravel()
+    if s.size == 0:
+        raise LawError(f"`{fn}(sizes=...)` must hold at least one model size.", rule="empty")
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, accuracy_model: AccuracyModel,
+                samples: Any = None, tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,
+                sizes: Any = None, params: Mapping[str, float] | None = None) -> Config:
+    """The (N, D, k or T) maximising predicted accuracy when ``total_flops`` pays
+    for training (6 N D) and ``queries`` queries of 2 N (prompt_tokens + k T) FLOPs each.
+
+    ``fit_or_law``: a loss Fit, a Law with ``params=``, or None for Hoffmann
+    et al.'s Chinchilla law. ``accuracy_model``: ``acc(loss, x)``, e.g.
+    :class:`CoverageAccuracyModel`. ``samples``: candidate samples per query
+    (default 1, 2, 4, ..., 1024); ``tokens_per_sample``: tokens each sample
+    generates (default 1,000), or a sequence of candidates to search tokens
+    instead (with ``samples`` fixed, default 1). ``sizes``: restrict N to these
+    model sizes (default: any N). Every setting's best N and D is in ``.grid``.
+    """
+    fn = "best_config"
+    C, Q = _budget_queries(total_flops, queries, fn)
+    if C.ndim or Q.ndim:
+        raise LawError(f"`{fn}`: total_flops and queries must be scalars; use frontier(...) for many budgets.",
+                       rule="bad argument")
+    pr = _problem(fit_or_law, params, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
+    C1, Q1 = C.reshape(1), Q.reshape(1)
+    if sizes is None:
+        r = {k: v[0] for k, v in _solve_free(pr, C1, Q1, fn).items()}
+    else:
+        s = _solve_sizes(pr, _sizes(sizes, fn), C1, Q1, fn)
+        i = _argmax(s["accuracy"][:, 0, :], axis=0)  # best size for each setting
+        j = np.arange(pr.k.size)
+        r = {k: v[i, 0, j] for k, v in s.items()}
+    if not np.any(r["feasible"]):
+        raise LawError(f"`{fn}`: no size can serve {float(Q):.4g} queries within {float(C):.4g} FLOPs.",
+                       rule="infeasible", value=float(C))
+    b = int(_argmax(r["accuracy"], axis=0))
+    notes = list(pr.notes)
+    if pr.k.size > 1 and b == pr.k.size - 1:
+        notes.append(f"best setting is the largest searched ({pr.x[b]:g}); widen "
+                     f"`{'tokens_per_sample' if pr.axis == 'tokens' else 'samples'}=`")
+    grid = SettingGrid(axis=pr.axis, samples=pr.k, tokens_per_sample=pr.T, params=r["params"], tokens=r["tokens"],
+                       loss=r["loss"], accuracy=r["accuracy"], train_flops=r["train"],
+                       inference_flops=r["inference"], feasible=r["feasible"])
+    N, D = float(r["params"][b]), float(r["tokens"][b])
+    train, infer = float(r["train"][b]), float(r["inference"][b])
+    warns = _range_warnings(pr.fit, np.array([N]), np.array([D]), fn)
+    return Config(params=N, tokens=D, samples=float(pr.k[b]), tokens_per_sample=float(pr.T[b]),
+                  prompt_tokens=pr.P, queries=float(Q), total_flops=float(C), accuracy=float(r["accuracy"][b]),
+                  loss=float(r["loss"][b]), tokens_per_param=D / N,
+                  per_query_flops=2.0 * N * float(pr.tokens_per_query[b]), train_flops=train,
+                  inference_flops=infer, train_share=train / (train + infer), inference_share=infer / (train + infer),
+                  axis=pr.axis, grid=grid, notes=tuple(notes), warnings=warns)
+
+
+def frontier(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None, *, total_flops: Any,
+             queries: float, sizes: Any = None, samples: Any = None, tokens_per_sample: Any = 1000.0,
+             prompt_tokens: float = 0.0, params: Mapping[str, float] | None = None) -> Frontier:
+    """Accuracy against total compute (``total_flops`` an array of budgets) at a
+    fixed query volume: for each of ``sizes`` at its best inference setting, the
+    envelope over the sizes, and the optimum over any N (as in :func:`best_config`)."""
+    fn = "frontier"
+    C, Q = _budget_queries(total_flops, queries, fn)
+    if Q.ndim:
+        raise LawError(f"`{fn}(queries=...)` must be a scalar; use smaller_vs_larger(...) to vary it.",
+                       rule="bad argument")
+    C = np.atleast_1d(C).ravel()
+    Qb = np.full_like(C, float(Q))
+    pr = _problem(fit_or_law, params, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
+    free = _solve_free(pr, C, Qb, fn)
+    jb = _argmax(free["accuracy"], axis=1)
+    rows = np.arange(C.size)
+    opt = {k: free[k][rows, jb] for k in ("accuracy", "params", "tokens")}
+    if sizes is None:
+        S = np.empty(0)
+        acc = setting = toks = np.empty((0, C.size))
+        env_acc, env_size, env_set = opt["accuracy"], opt["params"], pr.x[jb]
+    else:
+        S = _sizes(sizes, fn)
+        s = _solve_sizes(pr, S, C, Qb, fn)
+        j = _argmax(s["accuracy"], axis=2)  # (S, B)
+        si, bi = np.meshgrid(np.arange(S.size), rows, indexing="ij")
+        acc = s["accuracy"][si, bi, j]
+        setting = np.where(np.isnan(acc), np.nan, pr.x[j])
+        toks = s["tokens"][si, bi, j]
+        i = _argmax(acc, axis=0)
+        env_acc, env_size, env_set = acc[i, rows], S[i], setting[i, rows]
+        none = np.all(np.isnan(acc), axis=0)
+        env_size = np.where(none, np.nan, env_size)
+    return Frontier(axis=pr.axis, total_flops=C, queries=float(Q), sizes=S, accuracy=acc, setting=setting,
+                    tokens=toks, envelope_accuracy=env_acc, envelope_size=env_size, envelope_setting=env_set,
+                    optimal_accuracy=opt["accuracy"], optimal_params=opt["params"], optimal_tokens=opt["tokens"],
+                    optimal_setting=pr.x[jb])
+
+
+def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None, *, small: Any,
+                      large: Any, total_flops: float, queries: Any, samples: Any = None,
+                      tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,
+                      params: Mapping[str, float] | None = None) -> Comparison:
+    """The accuracy gain of the best smaller model (sizes ``small``, each at its
+    best inference setting) over the best larger one (``large``) at equal
+    ``total_flops``, for each query volume in ``queries``; the crossover volumes
+    (gain = 0) are root-found in log(queries) between grid points of opposite sign."""
+    fn = "smaller_vs_larger"
+    C, Qs = _budget_queries(total_flops, queries, fn)
+    if C.ndim:
+        raise LawError(f"`{fn}(total_flops=...)` must be a scalar.", rule="bad argument")
+    Qs = np.sort(np.atleast_1d(Qs).ravel())
+    sm, lg = _sizes(small, fn), _sizes(large, fn)
+    if sm.max() >= lg.min():
+        raise LawError(f"`{fn}`: every `small` size must be below every `large` size; got small up to "
+                       f"{sm.max():.4g} and large from {lg.min():.4g}.", rule="bad argument")
+    pr = _problem(fit_or_law, params, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
+    sizes = np.concatenate([sm, lg])
+
+    def best(Q: np.ndarray):
+        s = _solve_sizes(pr, sizes, np.full_like(Q, float(C)), Q, fn)
+        a = np.where(np.isnan(s["accuracy"]), -np.inf, s["accuracy"])  # (S, B, K)
+        out = []
+        for grp in (slice(0, sm.size), slice(sm.size, sizes.size)):
+            g = a[grp]
+            flat = g.transpose(1, 0, 2).reshape(Q.size, -1)
+            idx = np.argmax(flat, axis=1)
+            si, kj = np.unravel_index(idx, g.shape[::2])
+            val = flat[np.arange(Q.size), idx]
+            out.append((np.where(np.isfinite(val), val, np.nan), sizes[grp][si], pr.x[kj]))
+        return out
+
+    (sa, sn, sk), (la, ln_, lk) = best(Qs)
+    gain = sa - la
+
+    def g(logq: float) -> float:
+        (a1, _, _), (a2, _, _) = best(np.array([math.exp(logq)]))
+        return float(a1[0] - a2[0])
+
+    roots = []
+    valid = np.isfinite(gain) & (Qs > 0)
+    idx = np.flatnonzero(valid)
+    for i0, i1 in zip(idx[:-1], idx[1:]):
+        g0, g1 = gain[i0], gain[i1]
+        if g0 == 0.0:
+            roots.append(float(Qs[i0]))
+        elif g0 * g1 < 0:
+            roots.append(math.exp(_sopt.brentq(g, math.log(Qs[i0]), math.log(Qs[i1]), xtol=1e-12, rtol=1e-12)))
+    roots = np.array(sorted(set(roots)), dtype=np.float64)
+    return Comparison(axis=pr.axis, total_flops=float(C), queries=Qs, small_accuracy=sa, large_accuracy=la,
+                      gain=gain, small_params=sn, large_params=ln_, small_setting=sk, large_setting=lk,
+                      crossovers=roots, crossover=float(roots[0]) if roots.size else None)
