@@ -22,7 +22,9 @@ from .optimize.inference_aware import InferenceAllocation, inference_aware_optim
 from .optimize.test_time import (Comparison, Config, CoverageAccuracyModel, Frontier, best_config,
                                  exchange_multiplier, frontier, sigmoid_link, smaller_vs_larger)
 from .optimize.adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
-from . import flops
+from . import flops, inference
+from .inference import (BetaFit, CeilingReport, aggregate_samples, ceiling_check, fit_beta_binomial,
+                        pass_at_k)
 from .flops import inference_flops_per_token, kv_cache_bytes, query_flops, train_flops
 from .result import Fit, load_fit
 from .runs import Runs, read_runs
@@ -40,5 +42,6 @@ __all__ = [
     "inference_aware_optimum", "lowest_loss", "InferenceAllocation",
     "exchange_multiplier", "best_config", "Config", "frontier", "Frontier", "smaller_vs_larger", "Comparison",
     "CoverageAccuracyModel", "sigmoid_link", "allocate_samples", "AdaptiveAllocation", "two_mode_router",
-    "RouterResult",
+    "RouterResult", "inference", "pass_at_k", "fit_beta_binomial", "BetaFit", "aggregate_samples",
+    "ceiling_check", "CeilingReport",
 ]

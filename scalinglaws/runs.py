@@ -37,11 +37,11 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "params", "tokens", "flops", "loss", "accuracy", "samples", "inference_tokens", "queries",
     "hidden_size", "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len",
     "group", "seed", "difficulty", "problem", "correct", "unique_tokens", "model",
-    "sample_index", "weight",
+    "sample_index", "weight", "answer",
 )  # fmt: skip
-CATEGORICAL_COLUMNS = frozenset({"group", "problem", "model"})  # kept as str, never parsed
+CATEGORICAL_COLUMNS = frozenset({"group", "problem", "model", "answer"})  # kept as str, never parsed
 SCALE_COLUMNS = ("params", "tokens", "flops")
-TARGET_COLUMNS = ("loss", "accuracy", "correct")
+TARGET_COLUMNS = ("loss", "accuracy", "correct", "answer")
 POSITIVE_COLUMNS = frozenset({
     "params", "tokens", "flops", "loss", "samples", "inference_tokens", "queries", "hidden_size",
     "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len", "unique_tokens",

@@ -101,13 +101,15 @@ def _ladder(link, link_params, N, D):
     return L, (1.0 - y if link.target == "error" else y)
 
 
-@pytest.mark.parametrize("link, params", [(SigmoidLink(), {"a": 0.6, "b": 0.25, "k": -4.0, "L0": 2.6}),
-                                          (ExpErrorLink(), EXPERR)], ids=["sigmoid", "exp_error"])
-def test_two_step_predicts_larger_models(link, params):
+@pytest.mark.parametrize("link, params, tol", [(SigmoidLink(), {"a": 0.6, "b": 0.25, "k": -4.0, "L0": 2.6}, 0.04),
+                                               (ExpErrorLink(), EXPERR, 0.06)], ids=["sigmoid", "exp_error"])
+def test_two_step_predicts_larger_models(link, params, tol):
     """A 64-run ladder (N = 5e7..2e9, 5..640 tokens per parameter), 1% loss noise and
     0.005 accuracy noise, predicts accuracy at N = 7e9..7e10 (20-80 tokens/param).
-    Measured max abs errors over seeds 0-2: 0.019 (sigmoid) and <= 0.02 (exp);
-    tolerance 0.04."""
+    Measured max abs errors over seeds 0-2: sigmoid 0.012-0.019 (targets 0.76-0.81, at or
+    just above the ladder's best accuracy of 0.757); exponential 0.019-0.034 (targets
+    0.71-0.90, extrapolated beyond the ladder's best of 0.71). Tolerances 0.04 and 0.06,
+    about 2x the worst seen."""
     N = np.repeat(np.geomspace(5e7, 2e9, 8), 8)
     D = N * np.tile([5, 10, 20, 40, 80, 160, 320, 640.0], 8)
     L, acc = _ladder(link, params, N, D)
@@ -123,7 +125,7 @@ def test_two_step_predicts_larger_models(link, params):
     _, want = _ladder(link, params, Nt, Dt)
     got = tf.predict_accuracy(params=Nt, tokens=Dt)
     assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (3,)
-    np.testing.assert_allclose(got, want, atol=0.04)
+    np.testing.assert_allclose(got, want, atol=tol)
     # the link was fitted on the observed losses, so its inputs span them
     assert tf.link_fit.input_range["loss"] == (runs["loss"].min(), runs["loss"].max())
     assert tf.loss_fit.params["alpha"] == pytest.approx(CHINCHILLA["alpha"], abs=0.05)

@@ -89,8 +89,9 @@ def ceiling_check(runs: Any, with_plateau_law: Any, without_plateau_law: Any, ho
     predict the same target. ``objective`` defaults to linear least squares
     (the same for both, so their errors compare).
 
-    >>> rep = ceiling_check(runs, sl.laws.SaturatingSamples(), sl.laws.PowerNoCeiling(variable="samples"))  # doctest: +SKIP
-    >>> rep.more_compute_pays, rep.plateau                                                                   # doctest: +SKIP
+    >>> from scalinglaws.laws.inference import SaturatingSamples, PowerNoCeiling
+    >>> rep = ceiling_check(runs, SaturatingSamples(), PowerNoCeiling(variable="samples"))  # doctest: +SKIP
+    >>> rep.more_compute_pays, rep.plateau                                                   # doctest: +SKIP
     """
     from ..fitting.api import fit
     from ..fitting.objectives import LeastSquares
