@@ -305,10 +305,19 @@ def _add_optimize(sub: Any) -> None:
 scalinglaws optimize fit.json --flops 5.76e23
 scalinglaws optimize fit.json --flops 1e21 --flops 1e22 --flops 1e23
 scalinglaws optimize fit.json --flops 1e21 1e22 1e23 --json
+scalinglaws optimize fit.json --flops 1e24 --queries 1e9 --tokens-per-query 2000
+
+With --queries Q and --tokens-per-query T, each budget is a TOTAL budget that also pays
+for serving Q queries of T generated tokens (2 N FLOPs per token): the answer is the
+lowest-loss (N, D_train) with 6 N D_train + 2 N Q T = C (Sardana et al. 2023).
 """)
     p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
     p.add_argument("--flops", type=_positive, action="extend", nargs="+", required=True, metavar="C",
                    help="training budget(s) in FLOPs, e.g. 5.76e23 (repeatable; several per flag allowed)")
+    p.add_argument("--queries", type=_positive, default=None, metavar="Q",
+                   help="lifetime queries to serve; makes each --flops a total (training + inference) budget")
+    p.add_argument("--tokens-per-query", type=_positive, default=None, metavar="T",
+                   help="generated tokens per query (with --queries)")
     _add_common(p)
     p.set_defaults(func=_run_optimize)
 
@@ -316,7 +325,13 @@ scalinglaws optimize fit.json --flops 1e21 1e22 1e23 --json
 def _allocate(args: argparse.Namespace, fit: Any) -> Any:
     """The allocation asked for by ``args`` (the place to branch on new optimize options)."""
     sl = _sl()
-    return sl.compute_optimal(fit, flops=np.asarray(args.flops, dtype=np.float64))
+    flops = np.asarray(args.flops, dtype=np.float64)
+    if (args.queries is None) != (args.tokens_per_query is None):
+        raise sl.LawError("--queries and --tokens-per-query go together: give both or neither.",
+                          rule="missing option")
+    if args.queries is not None:
+        return sl.lowest_loss(fit, total_flops=flops, inference_tokens=args.queries * args.tokens_per_query)
+    return sl.compute_optimal(fit, flops=flops)
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -327,8 +342,16 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(alloc.rows())
     else:
-        print(f"compute-optimal allocation ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
-        print(alloc.table())
+        if args.queries is not None:
+            print(f"lowest-loss allocation of total budgets serving {args.queries:.3g} queries x "
+                  f"{args.tokens_per_query:.3g} tokens ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
+            print(alloc.table())
+            for r in alloc.rows():
+                share = r["inference_flops"] / r["total_flops"]
+                print(f"  budget {r['total_flops']:.3g}: training {1 - share:.1%}, inference {share:.1%}")
+        else:
+            print(f"compute-optimal allocation ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
+            print(alloc.table())
     return 0
 
 

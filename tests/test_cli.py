@@ -144,6 +144,22 @@ def test_optimize_roundtrip(work, fitted, capsys):
     assert "N* (params)" in out and "1e+21" in out and "1e+22" in out
 
 
+def test_optimize_with_inference_demand(work, fitted, capsys):
+    """--queries/--tokens-per-query: each budget pays for training and serving."""
+    args = ["optimize", str(work["fit"]), "--flops", "1e24", "--queries", "1e9", "--tokens-per-query", "2000"]
+    assert main([*args, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["inference_tokens"] == pytest.approx(2e12, rel=1e-12)
+    assert 6 * row["params"] * row["tokens"] + 2 * row["params"] * 2e12 == pytest.approx(1e24, rel=1e-9)
+    assert main(["optimize", str(work["fit"]), "--flops", "1e24", "--json"]) == 0
+    (plain,) = json.loads(capsys.readouterr().out)
+    assert row["params"] < plain["params"]  # serving pushes towards a smaller model
+    assert main(args) == 0
+    assert "inference" in capsys.readouterr().out
+    rc = main(["optimize", str(work["fit"]), "--flops", "1e24", "--queries", "1e9"])
+    _err_ok(capsys, rc)
+
+
 def test_plot_verb_writes_each_kind(work, fitted, tmp_path):
     for kind in ("fit", "isoflop", "frontier"):
         out = tmp_path / f"{kind}.png"
