@@ -37,8 +37,7 @@ cells = [
         "    best = sl.compute_optimal(fit, flops=np.array([1e20, 1e22, 5.76e23, 1e25]))\n"
         "print(best.table())"),
     nbf.v4.new_code_cell(
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
+        "%matplotlib inline\n"
         "import matplotlib.pyplot as plt\n"
         "from scalinglaws import plot\n"
         "fig, axes = plt.subplots(1, 2, figsize=(11, 4))\n"
