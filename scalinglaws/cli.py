@@ -306,10 +306,17 @@ scalinglaws optimize fit.json --flops 5.76e23
 scalinglaws optimize fit.json --flops 1e21 --flops 1e22 --flops 1e23
 scalinglaws optimize fit.json --flops 1e21 1e22 1e23 --json
 scalinglaws optimize fit.json --flops 1e24 --queries 1e9 --tokens-per-query 2000
+scalinglaws optimize fit.json --flops 1e25 --queries 1e9 --tokens-per-query 1000 \
+    --link link.json --coverage-exponent -0.45
 
 With --queries Q and --tokens-per-query T, each budget is a TOTAL budget that also pays
 for serving Q queries of T generated tokens (2 N FLOPs per token): the answer is the
 lowest-loss (N, D_train) with 6 N D_train + 2 N Q T = C (Sardana et al. 2023).
+Add --link LINK_JSON (a fitted loss -> per-sample success law, e.g. 'scalinglaws fit
+evals.csv --law sigmoid_link -o link.json') to choose N, D and the samples per query k
+together for the best predicted accuracy (T tokens per sample): pass@k from
+independent samples, Brown et al.'s coverage law (--coverage-exponent), or the Beta
+model (--concentration).
 """)
     p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
     p.add_argument("--flops", type=_positive, action="extend", nargs="+", required=True, metavar="C",
@@ -317,7 +324,15 @@ lowest-loss (N, D_train) with 6 N D_train + 2 N Q T = C (Sardana et al. 2023).
     p.add_argument("--queries", type=_positive, default=None, metavar="Q",
                    help="lifetime queries to serve; makes each --flops a total (training + inference) budget")
     p.add_argument("--tokens-per-query", type=_positive, default=None, metavar="T",
-                   help="generated tokens per query (with --queries)")
+                   help="generated tokens per query (with --queries); with --link: tokens per sample")
+    p.add_argument("--link", default=None, metavar="LINK_JSON",
+                   help="a fitted loss -> per-sample success law; enables the joint N, D, k search")
+    p.add_argument("--coverage-exponent", type=_number, default=None, metavar="B",
+                   help="with --link: coverage c(k) = p^(k^B), B <= 0 (Brown et al. 2024)")
+    p.add_argument("--concentration", type=_positive, default=None, metavar="KAPPA",
+                   help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
+    p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
+                   help="with --link: candidate samples per query (default 1, 2, 4, ..., 1024)")
     _add_common(p)
     p.set_defaults(func=_run_optimize)
 
@@ -329,9 +344,22 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
     if (args.queries is None) != (args.tokens_per_query is None):
         raise sl.LawError("--queries and --tokens-per-query go together: give both or neither.",
                           rule="missing option")
+    if args.link is not None:
+        if args.queries is None:
+            raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
+                              rule="missing option")
+        model = sl.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
+                                         concentration=args.concentration)
+        return [sl.best_config(fit, total_flops=float(c), queries=args.queries, accuracy_model=model,
+                               tokens_per_sample=args.tokens_per_query, samples=args.samples) for c in flops]
     if args.queries is not None:
         return sl.lowest_loss(fit, total_flops=flops, inference_tokens=args.queries * args.tokens_per_query)
     return sl.compute_optimal(fit, flops=flops)
+
+
+_CONFIG_FIELDS = ("total_flops", "queries", "params", "tokens", "tokens_per_param", "samples", "tokens_per_sample",
+                  "accuracy", "loss", "per_query_flops", "train_flops", "inference_flops", "train_share",
+                  "inference_share")
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -339,6 +367,15 @@ def _run_optimize(args: argparse.Namespace) -> int:
     fit = sl.load_fit(args.fit_json)
     with _warnings_to_stderr():
         alloc = _allocate(args, fit)
+    if isinstance(alloc, list):  # best_config per budget
+        rows = [{k: getattr(c, k) for k in _CONFIG_FIELDS} for c in alloc]
+        if args.json:
+            _print_json(rows)
+        else:
+            print(f"accuracy-maximising configuration ({fit.law.name} loss fit, link {args.link}):")
+            for c in alloc:
+                print("  " + c.summary())
+        return 0
     if args.json:
         _print_json(alloc.rows())
     else:

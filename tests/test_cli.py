@@ -238,3 +238,23 @@ def test_demo_json_and_in_memory_fallback(tmp_path, capsys, monkeypatch):
     if (ROOT / "data" / "synthetic_chinchilla.csv").is_file():
         assert in_memory["fit"]["params"] == from_csv["fit"]["params"]
         assert in_memory["fit"]["data_hash"] == from_csv["fit"]["data_hash"]
+
+
+def test_optimize_with_link_chooses_samples(work, fitted, tmp_path, capsys):
+    """--link: N, D and samples per query chosen together; the budget identity holds."""
+    L = np.linspace(1.8, 3.0, 25)
+    evals = tmp_path / "evals.csv"
+    evals.write_text("loss,accuracy\n" + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in
+                                                   zip(L, 0.05 + 0.8 / (1 + np.exp(8 * (L - 2.2))))) + "\n")
+    link = tmp_path / "link.json"
+    assert main(["fit", str(evals), "--law", "sigmoid_link", "--objective", "least_squares", "-o", str(link), "-q"]) == 0
+    capsys.readouterr()
+    args = ["optimize", str(work["fit"]), "--flops", "1e24", "--queries", "1e9", "--tokens-per-query", "1000",
+            "--link", str(link), "--samples", "1", "4", "16", "--json"]
+    assert main(args) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["samples"] in (1.0, 4.0, 16.0)
+    assert row["train_flops"] + row["inference_flops"] == pytest.approx(1e24, rel=1e-9)
+    assert row["inference_flops"] == pytest.approx(1e9 * 2 * row["params"] * row["samples"] * 1000, rel=1e-9)
+    assert 0 < row["accuracy"] <= 1
+    _err_ok(capsys, main(["optimize", str(work["fit"]), "--flops", "1e24", "--link", str(link)]))

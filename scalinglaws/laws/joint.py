@@ -1,0 +1,383 @@
+"""A joint law of accuracy in model size, training data and samples per query.
+
+:class:`JointCoverage` chains three pieces (the "Approach 2" of Roberts et al.
+2026, REFERENCE.md section 14, with Bhagia et al.'s sigmoid link, section 10b):
+
+1. loss: Chinchilla, ``L(N, D) = E + A N^-alpha + B D^-beta``;
+2. mean per-sample success through a sigmoid link that falls with loss,
+   ``mu(L) = floor + (ceiling - floor) / (1 + exp(slope (L - L0)))``, slope > 0;
+3. per-problem success ``p ~ Beta(mu kappa, (1 - mu) kappa)`` (mean mu,
+   concentration kappa), so that coverage over k independent samples is
+   ``pass@k = E[1 - (1 - p)^k] = 1 - B(mu kappa, (1 - mu) kappa + k) / B(mu kappa, (1 - mu) kappa)``.
+
+Small kappa means very unequal problems (coverage grows slowly, the failure
+rate falls as a power of k); kappa -> inf gives ``1 - (1 - mu)^k``.
+
+Identification. From accuracy alone the loss and the link are not separately
+identified: only ``slope (E - L0)``, ``slope A``, ``slope B``, alpha and beta
+enter the prediction. Fit in two steps (:func:`fit_joint`): the loss law on the
+runs' losses, then the link and Beta parameters with the loss parameters held
+fixed (``sl.fit(..., fixed=loss_fit.internal)``), or build the law with
+``loss_params=`` so that only (slope, L0, kappa) are free.
+
+The fit is least squares in linear space (``sl.LeastSquares()``) on coverage
+curves pooled over several model sizes (columns ``params``, ``tokens``,
+``samples``, ``accuracy``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from .._jax import jax, jnp
+from ..errors import LawError
+from .base import Law, Param, register
+from .loss import Chinchilla
+
+__all__ = ["JointCoverage", "fit_joint", "accuracy_model", "loss_params_of", "beta_pass_at_k"]
+
+_LOSS_NAMES = ("a", "b", "e", "alpha", "beta")
+_LINK_NAMES = ("slope", "L0", "log_kappa")
+_STIRLING_MIN = 20.0  # above this argument the log-Gamma ratio uses Stirling's series
+
+
+# ---------------------------------------------------------------------------------------
+# Beta-binomial coverage in JAX
+
+
+def _stirling_tail(y):
+    """log Gamma(y) - [(y - 1/2) log y - y + log(2 pi) / 2] (|error| < 1e-12 for y >= 20)."""
+    y2 = y * y
+    return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * y2)) / y2) / y
+
+
+def _log_rising(x, k):
+    """log(Gamma(x + k) / Gamma(x)) for x > 0, k >= 0.
+
+    ``gammaln`` below x = 20; Stirling's series above, which avoids the
+    cancellation of ``gammaln(x + k) - gammaln(x)`` at large x (kappa up to
+    1e12 stays exact to ~1e-13). Both branches get safe arguments so that
+    gradients stay finite.
+    """
+    big = x >= _STIRLING_MIN
+    xs = jnp.where(big, x, _STIRLING_MIN)
+    stirling = ((xs - 0.5) * jnp.log1p(k / xs) + k * jnp.log(xs + k) - k
+                + _stirling_tail(xs + k) - _stirling_tail(xs))
+    xg = jnp.where(big, 1.0, x)
+    small = jax.scipy.special.gammaln(xg + k) - jax.scipy.special.gammaln(xg)
+    return jnp.where(big, stirling, small)
+
+
+def _beta_fail(a, b, k):
+    """log E[(1 - p)^k] = log B(a, b + k) - log B(a, b) for p ~ Beta(a, b)."""
+    return _log_rising(b, k) - _log_rising(a + b, k)
+
+
+def beta_pass_at_k(mu, kappa, k, one_minus_mu=None):
+    """Coverage ``1 - B(mu kappa, (1 - mu) kappa + k) / B(mu kappa, (1 - mu) kappa)``
+    (JAX, broadcasting): the expected pass@k when per-problem success rates are
+    Beta with mean ``mu`` and concentration ``kappa``. ``one_minus_mu`` may be
+    given when it is known more precisely than ``1 - mu``. Exactly ``mu`` at
+    k = 1; ``1 - (1 - mu)^k`` as kappa -> inf."""
+    mu = jnp.asarray(mu)
+    om = 1.0 - mu if one_minus_mu is None else jnp.asarray(one_minus_mu)
+    a = jnp.maximum(mu * kappa, 1e-300)
+    b = jnp.maximum(om * kappa, 1e-300)
+    return -jnp.expm1(_beta_fail(a, b, jnp.asarray(k, dtype=a.dtype)))
+
+
+# ---------------------------------------------------------------------------------------
+# the law
+
+
+def _loss_tuple(loss_params: Any) -> tuple[tuple[str, float], ...] | None:
+    """Internal Chinchilla parameters as a sorted tuple of pairs (hashable), or None."""
+    if loss_params is None:
+        return None
+    if hasattr(loss_params, "law") and hasattr(loss_params, "internal"):  # a Fit
+        loss_params = loss_params_of(loss_params)
+    try:
+        q = dict(loss_params)
+    except (TypeError, ValueError):
+        raise LawError("`JointCoverage(loss_params=...)` must map Chinchilla parameters (E, A, B, alpha, beta, "
+                       f"or the internal a, b, e, alpha, beta) to numbers; got {loss_params!r}.",
+                       rule="bad loss parameters") from None
+    names = set(q)
+    if not (set(_LOSS_NAMES) <= names or {"E", "A", "B", "alpha", "beta"} <= names):
+        raise LawError(f"`JointCoverage(loss_params=...)` needs E, A, B, alpha, beta (or a, b, e, alpha, beta); "
+                       f"got {sorted(names)}.", rule="missing parameter")
+    try:
+        internal = Chinchilla().from_public({k: float(v) for k, v in q.items()})
+    except (ValueError, TypeError):
+        raise LawError(f"`JointCoverage(loss_params=...)`: E, A and B must be positive numbers; got {q}.",
+                       rule="bad loss parameters") from None
+    bad = [k for k, v in internal.items() if not math.isfinite(v)]
+    if bad:
+        raise LawError(f"`JointCoverage(loss_params=...)`: parameter(s) {bad} are not finite.",
+                       rule="not finite")
+    return tuple((k, float(internal[k])) for k in _LOSS_NAMES)
+
+
+@register
+@dataclass(frozen=True)
+class JointCoverage(Law):
+    """Accuracy with k samples from a model of N parameters trained on D tokens:
+    Chinchilla loss -> sigmoid link -> Beta coverage.
+
+        L = E + A N^-alpha + B D^-beta
+        mu = floor + (ceiling - floor) / (1 + exp(slope (L - L0)))
+        pass@k = 1 - B(mu kappa, (1 - mu) kappa + k) / B(mu kappa, (1 - mu) kappa)
+
+    Internal parameters: a, b, e, alpha, beta (Chinchilla's, a = log A ...),
+    slope (> 0), L0, log_kappa; public E, A, B, alpha, beta, slope, L0, kappa.
+    With ``loss_params`` (public or internal Chinchilla parameters, or a
+    Chinchilla Fit) the loss is a constant of the law and only slope, L0,
+    log_kappa are fitted. ``floor`` / ``ceiling`` (constants, default 0 and 1)
+    bound the mean per-sample success, e.g. floor = chance for multiple choice.
+    Inputs ``params``, ``tokens``, ``samples``; target ``accuracy``. Fit with
+    ``sl.LeastSquares()`` (linear space); see :func:`fit_joint`.
+    """
+
+    floor: float = 0.0
+    ceiling: float = 1.0
+    loss_params: Any = None
+
+    name = "joint_coverage"
+    inputs = ("params", "tokens", "samples")
+    target = "accuracy"
+    positive = False
+
+    def __post_init__(self) -> None:
+        fl, ce = float(self.floor), float(self.ceiling)
+        if not (math.isfinite(fl) and math.isfinite(ce) and 0.0 <= fl < ce <= 1.0):
+            raise LawError(f"`JointCoverage`: need 0 <= floor < ceiling <= 1, got floor={self.floor}, "
+                           f"ceiling={self.ceiling}.", rule="out of range")
+        object.__setattr__(self, "floor", fl)
+        object.__setattr__(self, "ceiling", ce)
+        object.__setattr__(self, "loss_params", _loss_tuple(self.loss_params))
+
+    # -- parameters ---------------------------------------------------------------------
+    @property
+    def fixed_loss(self) -> dict[str, float] | None:
+        """The constant internal Chinchilla parameters, or None when they are fitted."""
+        return None if self.loss_params is None else dict(self.loss_params)
+
+    def parameters(self):
+        link = (
+            Param("slope", grid=(1.0, 3.0, 10.0), lower=0.0, doc="steepness of the link in the loss (> 0)"),
+            Param("L0", grid=(1.5, 2.5, 3.5), doc="loss at which mu is half-way between floor and ceiling"),
+            Param("log_kappa", grid=tuple(np.log([0.3, 1.0, 3.0, 30.0]).tolist()),
+                  doc="log of the Beta concentration kappa"),
+        )
+        if self.loss_params is not None:
+            return link
+        loss = (
+            Param("a", grid=(3.0, 6.0), doc="log A"),
+            Param("b", grid=(3.0, 6.0), doc="log B"),
+            Param("e", grid=(0.0, 0.5), doc="log E"),
+            Param("alpha", grid=(0.3,), doc="exponent of N"),
+            Param("beta", grid=(0.3,), doc="exponent of D"),
+        )
+        return loss + link
+
+    def _loss_p(self, p):
+        fixed = self.fixed_loss
+        return fixed if fixed is not None else {k: p[k] for k in _LOSS_NAMES}
+
+    # -- prediction ---------------------------------------------------------------------
+    def loss(self, p: Mapping[str, Any], X: Mapping[str, Any]):
+        """The Chinchilla loss L(N, D) (JAX)."""
+        return Chinchilla().predict(self._loss_p(p), X)
+
+    def mean_success(self, p: Mapping[str, Any], loss):
+        """(mu, 1 - mu) of the link at ``loss`` (JAX; 1 - mu computed without cancellation)."""
+        z = p["slope"] * (loss - p["L0"])
+        span = self.ceiling - self.floor
+        mu = self.floor + span * jax.nn.sigmoid(-z)
+        return mu, (1.0 - self.ceiling) + span * jax.nn.sigmoid(z)
+
+    def predict_from_loss(self, p: Mapping[str, Any], loss, samples):
+        """pass@k at a given loss (JAX): the link and Beta parts of the law."""
+        mu, om = self.mean_success(p, loss)
+        return beta_pass_at_k(mu, jnp.exp(p["log_kappa"]), samples, one_minus_mu=om)
+
+    def predict(self, p, X):
+        return self.predict_from_loss(p, self.loss(p, X), X["samples"])
+
+    # -- public parameters --------------------------------------------------------------
+    def public(self, p):
+        out = {} if self.loss_params is not None else Chinchilla().public({k: p[k] for k in _LOSS_NAMES})
+        out.update({"slope": float(p["slope"]), "L0": float(p["L0"]),
+                    "kappa": math.exp(min(float(p["log_kappa"]), 709.0))})
+        return out
+
+    def from_public(self, q):
+        names = set(q)
+        out: dict[str, float] = {}
+        if self.loss_params is None:
+            if not (set(_LOSS_NAMES) <= names or {"E", "A", "B", "alpha", "beta"} <= names):
+                raise LawError(f"law {self.name!r} needs the loss parameters E, A, B, alpha, beta (or a, b, e, "
+                               f"alpha, beta); got {sorted(names)}.", rule="missing parameter")
+            out.update(Chinchilla().from_public(q))
+        missing = [n for n in ("slope", "L0") if n not in q]
+        if "kappa" not in q and "log_kappa" not in q:
+            missing.append("kappa")
+        if missing:
+            raise LawError(f"law {self.name!r} needs parameter(s) {missing}; got {sorted(names)}.",
+                           rule="missing parameter")
+        kappa_internal = float(q["log_kappa"]) if "log_kappa" in q else math.log(float(q["kappa"]))
+        out.update({"slope": float(q["slope"]), "L0": float(q["L0"]), "log_kappa": kappa_internal})
+        return {n: out[n] for n in self.param_names}
+
+    # -- starts -------------------------------------------------------------------------
+    def link_starts(self, loss: np.ndarray, samples: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Rows of (slope, L0, log_kappa) derived from losses and observed coverage:
+        L0 at quantiles of the loss and slopes scaled to its spread, plus a logit
+        regression on the smallest-k rows (pass@1 = mu). Always 21 rows."""
+        L, k, y = (np.asarray(v, dtype=np.float64).ravel() for v in (loss, samples, y))
+        sd = max(float(np.std(L)), 1e-3 * max(float(np.mean(np.abs(L))), 1e-12), 1e-12)
+        kaps = np.log([0.5, 3.0, 30.0])
+        rows = [[s / sd, float(q), lk] for q in np.quantile(L, (0.1, 0.5, 0.9)) for s in (1.0, 4.0) for lk in kaps]
+        m = k == np.min(k)
+        u = np.clip((y[m] - self.floor) / (self.ceiling - self.floor), 1e-3, 1 - 1e-3)
+        slope, L0 = 1.0 / sd, float(np.median(L))
+        if np.ptp(L[m]) > 0:
+            c1, c0 = np.polyfit(L[m], np.log(u) - np.log1p(-u), 1)
+            if c1 < 0 and np.isfinite(c0):
+                slope, L0 = float(-c1), float(c0 / -c1)
+        rows += [[slope, L0, lk] for lk in kaps]
+        return np.asarray(rows, dtype=np.float64)
+
+    def data_starts(self, X, y):
+        if self.loss_params is None:
+            return None  # the loss is unknown here; fit_joint builds starts from the loss fit
+        Xj = {k: jnp.asarray(v) for k, v in X.items() if k in ("params", "tokens")}
+        L = np.asarray(self.loss({}, Xj))
+        return self.link_starts(L, X["samples"], y)
+
+    def config(self):
+        return {"floor": self.floor, "ceiling": self.ceiling,
+                "loss_params": None if self.loss_params is None else dict(self.loss_params)}
+
+
+# ---------------------------------------------------------------------------------------
+# two-step fit, and use of a fit
+
+
+def _columns(runs: Any, fn: str) -> dict[str, np.ndarray]:
+    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):  # Runs
+        return {k: np.asarray(v) for k, v in runs.columns.items()}
+    if isinstance(runs, Mapping):
+        return {k: np.asarray(v) for k, v in runs.items()}
+    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # DataFrame
+        return {str(k): runs[k].to_numpy() for k in runs.columns}
+    raise LawError(f"`{fn}(runs=...)`: expected Runs, a DataFrame or a mapping of arrays, got "
+                   f"{type(runs).__name__}.", rule="bad runs")
+
+
+def loss_params_of(fit_or_params: Any) -> dict[str, float]:
+    """Internal Chinchilla parameters (a, b, e, alpha, beta) of a Chinchilla Fit,
+    a JointCoverage Fit (fixed or fitted loss), or a mapping of public/internal
+    Chinchilla parameters. For ``best_config(sl.laws.Chinchilla(), params=...)``."""
+    if hasattr(fit_or_params, "law") and hasattr(fit_or_params, "internal"):
+        law = fit_or_params.law
+        if isinstance(law, JointCoverage):
+            fixed = law.fixed_loss
+            return dict(fixed) if fixed is not None else {k: float(fit_or_params.internal[k]) for k in _LOSS_NAMES}
+        if isinstance(law, Chinchilla):
+            return {k: float(fit_or_params.internal[k]) for k in _LOSS_NAMES}
+        raise LawError(f"`loss_params_of`: expected a Chinchilla or joint_coverage fit, got law {law.name!r}; "
+                       "the joint law's loss is Chinchilla's form.", rule="bad law")
+    return dict(_loss_tuple(fit_or_params))
+
+
+def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: float = 1.0,
+              objective: Any = None, loss_objective: Any = None, starts: Any = None,
+              return_loss_fit: bool = False, **fit_kwargs: Any):
+    """Fit :class:`JointCoverage` in two steps and return its Fit.
+
+    ``runs`` holds coverage rows (``params``, ``tokens``, ``samples``,
+    ``accuracy``: pass@k of one model at one k; several model sizes), e.g. from
+    :func:`~scalinglaws.aggregate_samples`, and optionally ``loss`` (the
+    model's loss, repeated on its rows) and ``weight``.
+
+    Step 1: when ``loss_fit`` is None, a Chinchilla law is fitted to the
+    distinct (params, tokens, loss) rows (``loss_objective``: the fitter's
+    default, Huber on log loss). ``loss_fit`` may instead be a Chinchilla Fit
+    or a mapping of its public/internal parameters. Step 2: the joint law with
+    those loss parameters fixed, least squares in linear space by default; only
+    slope, L0 and kappa move. ``starts``: None (the link grid plus starts from
+    the known losses) or as for :func:`~scalinglaws.fit`. Extra keyword
+    arguments go to :func:`~scalinglaws.fit`. Returns the joint Fit, or
+    ``(joint_fit, loss_fit)`` with ``return_loss_fit=True`` (loss_fit None when
+    parameters were given).
+    """
+    from ..fitting.api import fit
+    from ..fitting.objectives import LeastSquares
+
+    fn = "fit_joint"
+    cols = _columns(runs, fn)
+    law = JointCoverage(floor=floor, ceiling=ceiling)
+    missing = [c for c in (*law.inputs, law.target) if c not in cols]
+    if missing:
+        raise LawError(f"`{fn}`: the runs lack column(s) {missing}; coverage rows need params, tokens, samples "
+                       f"and accuracy (pass@k). Available: {sorted(cols)}.", column=missing[0],
+                       rule="missing column")
+    step1 = None
+    if loss_fit is None:
+        if "loss" not in cols:
+            raise LawError(f"`{fn}`: give loss_fit= (a Chinchilla fit or its parameters) or a 'loss' column. From "
+                           "accuracy alone the loss law and the link are not separately identified (only "
+                           "slope (E - L0), slope A, slope B, alpha and beta enter the prediction).",
+                           column="loss", rule="missing column")
+        tab = np.stack([np.asarray(cols[c], dtype=np.float64) for c in ("params", "tokens", "loss")], axis=1)
+        tab = np.unique(tab, axis=0)
+        step1 = fit(Chinchilla(), {"params": tab[:, 0], "tokens": tab[:, 1], "loss": tab[:, 2]},
+                    objective=loss_objective)
+        fixed = loss_params_of(step1)
+    else:
+        fixed = loss_params_of(loss_fit)
+
+    data = {c: np.asarray(cols[c], dtype=np.float64) for c in (*law.inputs, law.target)}
+    if "weight" in cols:
+        data["weight"] = np.asarray(cols["weight"], dtype=np.float64)
+    if starts is None:
+        L = np.asarray(law.loss(fixed, {k: jnp.asarray(data[k]) for k in ("params", "tokens")}))
+        link = np.concatenate([law.start_grid()[:, len(_LOSS_NAMES):],
+                               law.link_starts(L, data["samples"], data["accuracy"])], axis=0)
+        link = np.unique(link, axis=0)
+        head = np.tile([fixed[k] for k in _LOSS_NAMES], (len(link), 1))
+        starts = np.concatenate([head, link], axis=1)
+    jfit = fit(law, data, objective=objective if objective is not None else LeastSquares(), starts=starts,
+               fixed=fixed, **fit_kwargs)
+    return (jfit, step1) if return_loss_fit else jfit
+
+
+def accuracy_model(fit_or_law: Any, params: Mapping[str, float] | None = None):
+    """``acc(loss, k)`` of a JointCoverage fit (or law plus ``params``), for
+    :func:`scalinglaws.best_config` / ``frontier`` / ``smaller_vs_larger``:
+    the fitted link and Beta coverage, with the loss supplied by the caller
+    (pass the loss law as ``fit_or_law`` there, e.g.
+    ``best_config(sl.laws.Chinchilla(), params=loss_params_of(fit), accuracy_model=accuracy_model(fit), ...)``).
+    Never rises with loss (slope > 0). Returns a
+    :class:`~scalinglaws.CoverageAccuracyModel`."""
+    from ..optimize.test_time import CoverageAccuracyModel, sigmoid_link
+
+    if isinstance(fit_or_law, Law):
+        if params is None:
+            raise LawError("`accuracy_model(law)`: pass the law's parameters as params={...}.",
+                           rule="missing parameters")
+        law, p = fit_or_law, fit_or_law.from_public(params)
+    elif hasattr(fit_or_law, "law") and hasattr(fit_or_law, "internal"):
+        law, p = fit_or_law.law, dict(fit_or_law.internal)
+    else:
+        raise LawError(f"`accuracy_model`: expected a joint_coverage Fit or law, got {type(fit_or_law).__name__}.",
+                       rule="bad argument")
+    if not isinstance(law, JointCoverage):
+        raise LawError(f"`accuracy_model`: expected a joint_coverage fit, got law {law.name!r}.", rule="bad law")
+    link = sigmoid_link(midpoint=float(p["L0"]), slope=float(p["slope"]), floor=law.floor, ceiling=law.ceiling)
+    return CoverageAccuracyModel(link=link, concentration=math.exp(float(p["log_kappa"])))
