@@ -23,8 +23,8 @@ from .optimize.test_time import (Comparison, Config, CoverageAccuracyModel, Fron
                                  exchange_multiplier, frontier, sigmoid_link, smaller_vs_larger)
 from .optimize.adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
 from . import flops, inference
-from .inference import (BetaFit, CeilingReport, aggregate_samples, ceiling_check, fit_beta_binomial,
-                        pass_at_k)
+from .inference import (BetaFit, CeilingReport, ModelComparison, aggregate_samples, ceiling_check,
+                        compare_models, fit_beta_binomial, pass_at_k)
 from .flops import inference_flops_per_token, kv_cache_bytes, query_flops, train_flops
 from .result import Fit, load_fit
 from .runs import Runs, read_runs
@@ -43,5 +43,5 @@ __all__ = [
     "exchange_multiplier", "best_config", "Config", "frontier", "Frontier", "smaller_vs_larger", "Comparison",
     "CoverageAccuracyModel", "sigmoid_link", "allocate_samples", "AdaptiveAllocation", "two_mode_router",
     "RouterResult", "inference", "pass_at_k", "fit_beta_binomial", "BetaFit", "aggregate_samples",
-    "ceiling_check", "CeilingReport",
+    "ceiling_check", "CeilingReport", "compare_models", "ModelComparison",
 ]
