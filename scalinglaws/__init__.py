@@ -17,6 +17,9 @@ from .errors import DataError, LawError, ScalingLawsError
 from .fitting.api import fit
 from .fitting.objectives import Huber, HuberLikelihood, LeastSquares
 from .laws.base import Param
+from .laws.joint import accuracy_model as joint_accuracy_model
+from .laws.joint import fit_joint
+from .laws.width_depth import best_split
 from .optimize.compute_optimal import Allocation, compute_optimal
 from .optimize.inference_aware import InferenceAllocation, inference_aware_optimum, lowest_loss
 from .optimize.test_time import (Comparison, Config, CoverageAccuracyModel, Frontier, best_config,
@@ -43,5 +46,6 @@ __all__ = [
     "exchange_multiplier", "best_config", "Config", "frontier", "Frontier", "smaller_vs_larger", "Comparison",
     "CoverageAccuracyModel", "sigmoid_link", "allocate_samples", "AdaptiveAllocation", "two_mode_router",
     "RouterResult", "inference", "pass_at_k", "fit_beta_binomial", "BetaFit", "aggregate_samples",
-    "ceiling_check", "CeilingReport", "compare_models", "ModelComparison",
+    "ceiling_check", "CeilingReport", "compare_models", "ModelComparison", "fit_joint",
+    "joint_accuracy_model", "best_split",
 ]

@@ -111,8 +111,12 @@ class Fit:
                  f"    starts: {self.n_starts}   refined: {self.n_refined}   "
                  f"in best basin (objective within rel {self.basin_rtol:g}): {self.n_best_basin}/{self.n_refined}",
                  "[[Parameters]]"]
+        # public names that do not move when only the free internal parameters move are fixed
+        probe = self.law.public({n: (1.0 if n in self.fixed else 2.0) for n in self.law.param_names})
+        probe2 = self.law.public({n: (1.0 if n in self.fixed else 3.0) for n in self.law.param_names})
+        fixed_public = {k for k in probe if probe[k] == probe2[k]} if self.fixed else set()
         for k, v in self.params.items():
-            flag = "  (fixed)" if k in self.fixed else ""
+            flag = "  (fixed)" if k in self.fixed or k in fixed_public else ""
             lines.append(f"    {k:>10} = {v:.6g}{flag}")
         for k, v in self.extras.items():
             lines.append(f"    {k:>10} = {v:.6g}  (objective)")

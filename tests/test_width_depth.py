@@ -23,7 +23,7 @@ from scipy import special
 import scalinglaws as sl
 from scalinglaws._jax import jnp
 from scalinglaws.errors import LawError
-from scalinglaws.laws.base import law_from_name
+from scalinglaws.laws.base import law_from_name, predict_jit
 from scalinglaws.laws.width_depth import Split, SplitPoint, WidthDepth, best_split
 
 TRUE = {"s_inf": 0.7, "T0": 2000.0, "kappa": 0.8, "concentration": 1.2}
@@ -41,7 +41,7 @@ def quiet_fit(data):
 
 def curve(noise=0.0, seed=0):
     p = {n: jnp.asarray(v) for n, v in LAW.from_public(TRUE).items()}
-    y = np.asarray(LAW.predict(p, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    y = np.asarray(predict_jit(LAW, p, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
     y = y + noise * np.random.default_rng(seed).standard_normal(y.shape)
     return {"samples": KK, "inference_tokens": TT, "accuracy": y}
 
@@ -63,16 +63,16 @@ def test_law_shape_and_limits():
     p = LAW.from_public(TRUE)
     pj = {n: jnp.asarray(v) for n, v in p.items()}
     # k = 1: the depth curve itself (SaturatingTokens' form)
-    y1 = np.asarray(LAW.predict(pj, {"samples": jnp.ones(T.size), "inference_tokens": jnp.asarray(T)}))
+    y1 = np.asarray(predict_jit(LAW, pj, {"samples": jnp.ones(T.size), "inference_tokens": jnp.asarray(T)}))
     np.testing.assert_allclose(y1, TRUE["s_inf"] * (1 - np.exp(-(T / TRUE["T0"]) ** TRUE["kappa"])), rtol=1e-12)
     # large concentration: independent samples
     q = {**TRUE, "concentration": 1e10}
     pq = {n: jnp.asarray(v) for n, v in LAW.from_public(q).items()}
-    y = np.asarray(LAW.predict(pq, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    y = np.asarray(predict_jit(LAW, pq, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
     s = TRUE["s_inf"] * (1 - np.exp(-(TT / TRUE["T0"]) ** TRUE["kappa"]))
     np.testing.assert_allclose(y, 1 - (1 - s) ** KK, rtol=0, atol=1e-6)
     # against scipy's betaln
-    y = np.asarray(LAW.predict(pj, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    y = np.asarray(predict_jit(LAW, pj, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
     np.testing.assert_allclose(y, brute(TRUE, KK, TT), rtol=0, atol=1e-12)
     grid = y.reshape(K.size, T.size)
     assert np.all(np.diff(grid, axis=0) > 0) and np.all(np.diff(grid, axis=1) > 0)

@@ -1,7 +1,9 @@
 """A joint law of accuracy in model size, training data and samples per query.
 
-:class:`JointCoverage` chains three pieces (the "Approach 2" of Roberts et al.
-2026, REFERENCE.md section 14, with Bhagia et al.'s sigmoid link, section 10b):
+:class:`JointCoverage` chains three pieces (pass@k as a sigmoid of the task loss
+with Beta-distributed per-question accuracies, the "Approach 2" of Roberts et
+al. 2026 as summarised in REFERENCE.md section 14, whose exact forms are
+unverified; the link is Bhagia et al.'s sigmoid, section 10b):
 
 1. loss: Chinchilla, ``L(N, D) = E + A N^-alpha + B D^-beta``;
 2. mean per-sample success through a sigmoid link that falls with loss,
@@ -27,6 +29,7 @@ curves pooled over several model sizes (columns ``params``, ``tokens``,
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -41,7 +44,6 @@ from .loss import Chinchilla
 __all__ = ["JointCoverage", "fit_joint", "accuracy_model", "loss_params_of", "beta_pass_at_k"]
 
 _LOSS_NAMES = ("a", "b", "e", "alpha", "beta")
-_LINK_NAMES = ("slope", "L0", "log_kappa")
 _SHIFT = 8  # Stirling's series is used at x + 8 and shifted back by the recurrence
 
 
@@ -102,7 +104,8 @@ def beta_pass_at_k(mu, kappa, k, one_minus_mu=None):
 
 
 def _loss_tuple(loss_params: Any) -> tuple[tuple[str, float], ...] | None:
-    """Internal Chinchilla parameters as a sorted tuple of pairs (hashable), or None."""
+    """Internal Chinchilla parameters as a tuple of (name, value) pairs in a, b, e, alpha, beta
+    order (hashable, so the law can key jit caches), or None."""
     if loss_params is None:
         return None
     if hasattr(loss_params, "law") and hasattr(loss_params, "internal"):  # a Fit
@@ -132,8 +135,7 @@ def _loss_tuple(loss_params: Any) -> tuple[tuple[str, float], ...] | None:
 @register
 @dataclass(frozen=True)
 class JointCoverage(Law):
-    """Accuracy with k samples from a model of N parameters trained on D tokens:
-    Chinchilla loss -> sigmoid link -> Beta coverage.
+    """Accuracy with k samples of a model of N params and D tokens (Chinchilla loss, sigmoid link, Beta coverage).
 
         L = E + A N^-alpha + B D^-beta
         mu = floor + (ceiling - floor) / (1 + exp(slope (L - L0)))
@@ -367,6 +369,10 @@ def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: f
         # up to residual terms, so the exact-Hessian polish adds little here and triples the compile time
         fit_kwargs.setdefault("polish", 0)
     jfit = fit(law, data, objective=objective, starts=starts, fixed=fixed, **fit_kwargs)
+    notes = list(getattr(runs, "notes", ()) or ())
+    notes.append("loss parameters fixed: " + (f"fitted in step 1 (Chinchilla on {step1.n_obs} distinct (params, "
+                                             "tokens, loss) rows)" if step1 is not None else "given as loss_fit"))
+    jfit = dataclasses.replace(jfit, notes=tuple(notes))
     return (jfit, step1) if return_loss_fit else jfit
 
 

@@ -46,7 +46,8 @@ __all__ = ["WidthDepth", "best_split", "Split", "SplitPoint"]
 @register
 @dataclass(frozen=True)
 class WidthDepth(Law):
-    """Accuracy with k parallel samples of T tokens each:
+    """Accuracy with k parallel samples of T tokens each (depth saturates, Beta coverage over width).
+
     s(T) = s_inf (1 - exp(-(T / T0)^kappa)), acc = 1 - B(s c, (1 - s) c + k) / B(s c, (1 - s) c).
 
     Internal parameters s_inf (bounded to (0, 1)), log_T0 = log T0, kappa
@@ -63,10 +64,10 @@ class WidthDepth(Law):
 
     def parameters(self):
         return (
-            Param("s_inf", grid=(0.3, 0.6, 0.9), lower=0.0, upper=1.0, doc="per-sample success at unlimited depth"),
+            Param("s_inf", grid=(0.3, 0.8), lower=0.0, upper=1.0, doc="per-sample success at unlimited depth"),
             Param("log_T0", grid=tuple(np.log([1e2, 1e3, 1e4]).tolist()), doc="log T0, the depth scale"),
-            Param("kappa", grid=(0.5, 1.0, 2.0), lower=0.0, upper=10.0, doc="shape of the depth curve"),
-            Param("log_concentration", grid=tuple(np.log([0.5, 2.0, 10.0]).tolist()),
+            Param("kappa", grid=(0.5, 1.5), lower=0.0, upper=10.0, doc="shape of the depth curve"),
+            Param("log_concentration", grid=tuple(np.log([0.5, 5.0]).tolist()),
                   doc="log c, the Beta concentration across problems"),
         )
 
@@ -145,10 +146,7 @@ class Split:
     notes: tuple[str, ...] = ()
 
     def point(self, i: int) -> SplitPoint:
-        f = None if self.flops_per_query is None else float(self.flops_per_query[i])
-        return SplitPoint(samples=int(self.samples[i]), tokens_per_sample=float(self.tokens_per_sample[i]),
-                          accuracy=float(self.accuracy[i]), latency_tokens=float(self.latency_tokens[i]),
-                          flops_per_query=f)
+        return _point(self.samples, self.tokens_per_sample, self.accuracy, self.flops_per_query, i)
 
     def rows(self) -> list[dict[str, float | None]]:
         return [vars(self.point(i)) for i in range(self.samples.size)]
@@ -168,6 +166,11 @@ class Split:
             out.append(f"{q.samples:>6d}  {q.tokens_per_sample:>10.4g}  {q.accuracy:>8.4f}  "
                        f"{q.latency_tokens:>10.4g}  {fl:>12}{mark}")
         return "\n".join(out)
+
+
+def _point(k: np.ndarray, T: np.ndarray, acc: np.ndarray, flops: np.ndarray | None, i: int) -> SplitPoint:
+    return SplitPoint(samples=int(k[i]), tokens_per_sample=float(T[i]), accuracy=float(acc[i]),
+                      latency_tokens=float(T[i]), flops_per_query=None if flops is None else float(flops[i]))
 
 
 def _positive(name: str, value: Any, fn: str) -> float:
@@ -236,10 +239,7 @@ def best_split(fit_or_law: Any, budget_tokens_per_query: float, *, params: Mappi
         raise LawError(f"`{fn}`: law {law.name!r} predicts a non-finite accuracy ({acc[i]}) at k={int(k[i])}, "
                        f"T={T[i]:g}; check its parameters.", rule="bad prediction", value=float(acc[i]))
     flops = None if N is None else 2.0 * N * k * T
-    out = dict(budget_tokens_per_query=B, samples=k, tokens_per_sample=T, accuracy=acc, latency_tokens=T.copy(),
-               flops_per_query=flops, max_latency_tokens=cap, model_params=N)
-    tmp = Split(**out, best=None, best_within_latency=None)  # type: ignore[arg-type]
-    best = tmp.point(int(np.argmax(acc)))
+    best = _point(k, T, acc, flops, int(np.argmax(acc)))
     within = None
     if cap is not None:
         ok = np.flatnonzero(T <= cap * (1.0 + 1e-12))
@@ -247,7 +247,7 @@ def best_split(fit_or_law: Any, budget_tokens_per_query: float, *, params: Mappi
             raise LawError(f"`{fn}`: no split meets max_latency_tokens={cap:g}: it needs k >= {B / cap:.4g} samples "
                            f"of the {B:g}-token budget, above the {K} searched (k_max={k_max}, "
                            f"min_tokens_per_sample={t_min:g}).", rule="infeasible", value=cap)
-        within = tmp.point(int(ok[np.argmax(acc[ok])]))
+        within = _point(k, T, acc, flops, int(ok[np.argmax(acc[ok])]))
     notes = []
     if best.samples == K and K > 1:
         notes.append(f"the best split uses the most samples searched (k={K}); raise k_max or lower "
@@ -258,4 +258,6 @@ def best_split(fit_or_law: Any, budget_tokens_per_query: float, *, params: Mappi
             if not lo <= v <= hi:
                 notes.append(f"the best split's {name} = {v:g} lies outside the fitted range [{lo:g}, {hi:g}] "
                              "(extrapolation)")
-    return Split(**out, best=best, best_within_latency=within, notes=tuple(notes))
+    return Split(budget_tokens_per_query=B, samples=k, tokens_per_sample=T, accuracy=acc, latency_tokens=T.copy(),
+                 flops_per_query=flops, best=best, best_within_latency=within, max_latency_tokens=cap,
+                 model_params=N, notes=tuple(notes))
