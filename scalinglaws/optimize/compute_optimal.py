@@ -47,6 +47,22 @@ class Allocation:
         return "\n".join(out)
 
 
+def range_warnings(fit: Any, N: np.ndarray, D: np.ndarray, fn: str) -> tuple[str, ...]:
+    """Warn (and return the messages) when N* or D* lies outside the fitted runs' range."""
+    out = []
+    if fit is not None and getattr(fit, "input_range", None):
+        for col, val in (("params", np.asarray(N)), ("tokens", np.asarray(D))):
+            if col in fit.input_range:
+                lo, hi = fit.input_range[col]
+                bad = (val < lo) | (val > hi)
+                if np.any(bad):
+                    out.append(f"optimum {col} outside the fitted runs' range [{lo:.3g}, {hi:.3g}] for "
+                               f"{int(bad.sum())} of {bad.size} input(s): extrapolation.")
+    for w in out:
+        warnings.warn(f"{fn}: {w}", UserWarning, stacklevel=3)
+    return tuple(out)
+
+
 def _law_and_params(fit_or_law: Any, params: Mapping[str, float] | None) -> tuple[Law, dict[str, float], Any]:
     if isinstance(fit_or_law, Law):
         if params is None:
@@ -132,17 +148,7 @@ def compute_optimal(fit_or_law: Any, flops: Any, *, params: Mapping[str, float] 
         N, D, loss = _numeric(law, p, C, inputs)
         how = "numeric"
 
-    warns = []
-    if fit is not None and fit.input_range:
-        for col, val in (("params", N), ("tokens", D)):
-            if col in fit.input_range:
-                lo, hi = fit.input_range[col]
-                out = (val < lo) | (val > hi)
-                if np.any(out):
-                    warns.append(f"optimum {col} outside the fitted runs' range [{lo:.3g}, {hi:.3g}] for "
-                                 f"{int(out.sum())} of {len(val)} budget(s): extrapolation.")
-    for w in warns:
-        warnings.warn(f"compute_optimal: {w}", UserWarning, stacklevel=2)
+    warns = range_warnings(fit, N, D, "compute_optimal")
 
     def out(v):
         v = np.asarray(v, dtype=np.float64)

@@ -46,6 +46,7 @@ from .._jax import jax, jnp
 from ..errors import LawError
 from ..laws.base import Law
 from ..laws.loss import Chinchilla
+from .compute_optimal import range_warnings
 
 __all__ = ["InferenceAllocation", "inference_aware_optimum", "lowest_loss"]
 
@@ -133,19 +134,7 @@ def as_array(name: str, value: Any, fn: str, *, lower: float = 0.0, strict: bool
     return arr
 
 
-def _range_warnings(fit: Any, N: np.ndarray, D: np.ndarray, fn: str) -> tuple[str, ...]:
-    out = []
-    if fit is not None and getattr(fit, "input_range", None):
-        for col, val in (("params", N), ("tokens", D)):
-            if col in fit.input_range:
-                lo, hi = fit.input_range[col]
-                bad = (val < lo) | (val > hi)
-                if np.any(bad):
-                    out.append(f"optimum {col} outside the fitted runs' range [{lo:.3g}, {hi:.3g}] for "
-                               f"{int(bad.sum())} of {bad.size} input(s): extrapolation.")
-    for w in out:
-        warnings.warn(f"{fn}: {w}", UserWarning, stacklevel=3)
-    return tuple(out)
+_range_warnings = range_warnings  # shared with compute_optimal
 
 
 def _bisect(f, lo: np.ndarray, hi: np.ndarray, iters: int = 200) -> np.ndarray:
