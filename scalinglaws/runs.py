@@ -31,7 +31,7 @@ try:  # optional: a fast exact parser for numbers stored as text
 except ImportError:  # pragma: no cover
     _pa = _pc = None
 
-__all__ = ["CANONICAL_COLUMNS", "CATEGORICAL_COLUMNS", "Runs", "read_runs"]
+__all__ = ["CANONICAL_COLUMNS", "CATEGORICAL_COLUMNS", "Runs", "as_runs", "read_runs"]
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "params", "tokens", "flops", "loss", "accuracy", "samples", "inference_tokens", "queries",
@@ -103,7 +103,8 @@ class Runs:
     objects for ``group``/``problem``/``model``) and freezes the arrays; it does not validate
     values. ``row_ids`` holds each row's original 0-based data row and survives :meth:`select`;
     ``origin`` maps canonical names to the user's column names; ``notes`` records what was
-    derived or dropped.
+    derived or dropped; ``extra`` names the non-canonical numeric columns kept for custom laws
+    (``read_runs(..., extra=("x", "y"))``).
     """
 
     columns: Mapping[str, np.ndarray]
@@ -111,12 +112,15 @@ class Runs:
     notes: tuple[str, ...] = ()
     row_ids: np.ndarray | None = None
     origin: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    extra: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         given, cols, n = dict(self.columns), {}, None
+        extra = tuple(self.extra)
         for name in given:
-            _check_canonical(name, self.source)
-        for name in (c for c in CANONICAL_COLUMNS if c in given):
+            if name not in extra:
+                _check_canonical(name, self.source)
+        for name in [c for c in CANONICAL_COLUMNS if c in given] + [c for c in extra if c in given]:
             a = np.asarray(given[name])
             if name in CATEGORICAL_COLUMNS:
                 a = a if a.dtype == object else a.astype(str).astype(object)
@@ -132,6 +136,7 @@ class Runs:
         object.__setattr__(self, "row_ids", _freeze(ids))
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "origin", MappingProxyType(dict(self.origin)))
+        object.__setattr__(self, "extra", tuple(c for c in extra if c in cols))
 
     def __len__(self) -> int:
         return len(self.row_ids)
@@ -589,7 +594,7 @@ def _check_duplicates(cols: dict, where: _Where) -> None:
 
 
 def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
-              derive: bool = True) -> Runs:
+              derive: bool = True, extra: Iterable[str] = ()) -> Runs:
     """Read run logs into a validated :class:`Runs`.
 
     Args:
@@ -601,6 +606,10 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
             canonically are picked up too; all other columns are ignored.
         derive: with exactly two of params/tokens/flops, compute the third from C = 6ND and
             say so in ``notes``.
+        extra: non-canonical column names to keep as well (the inputs and target of a custom
+            law, e.g. ``("x", "y")``): parsed as numbers and checked finite, nothing more. With
+            extra columns the duplicated-run check is skipped (a custom table has no notion of
+            a run).
 
     Numbers may be written '1.5e9', ' 3e20 ', '1,000' or with a K/M/B/G/T suffix ('1.3B',
     '300M', '2T'; any case); ``correct`` also takes true/false. Numeric columns become float64;
@@ -616,7 +625,14 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
                         f"got {type(columns).__name__}")
     label, names, load, owned = _open(source)
     chosen = _choose(names, dict(columns or {}), label)
-    if not any(c in chosen for c in SCALE_COLUMNS + TARGET_COLUMNS):
+    extra = tuple(dict.fromkeys(str(c) for c in extra if c not in _CANON))
+    for c in extra:
+        if c not in names:
+            raise DataError(f"{label}: column {c!r} is not in the data; its columns are: "
+                            f"{', '.join(repr(c) for c in names)}.", source=label, column=c,
+                            rule="missing column", value=c)
+        chosen[c] = c
+    if not extra and not any(c in chosen for c in SCALE_COLUMNS + TARGET_COLUMNS):
         norm = {str(c).strip().lower().replace(" ", "_"): c for c in names}
         near = {c: norm[c] for c in CANONICAL_COLUMNS if c in norm and c not in chosen}
         raise DataError(
@@ -640,7 +656,30 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
         if slow:
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")
-    _check_duplicates(cols, where)
+    if not extra:
+        _check_duplicates(cols, where)
     if derive:
         _derive(cols, notes, where)
-    return Runs(cols, source=label, notes=tuple(notes), origin=where.origin)
+    return Runs(cols, source=label, notes=tuple(notes), origin=where.origin, extra=extra)
+
+
+def as_runs(data: Any, *, fn: str = "fit", extra: Iterable[str] = ()) -> Runs:
+    """The one coercion of user data to :class:`Runs`, used by every function that takes runs.
+
+    ``Runs`` pass through unchanged; a file path, a DataFrame or a mapping of arrays goes
+    through :func:`read_runs`, so every value is validated the same way wherever it enters
+    (errors name the column and row). ``extra`` keeps non-canonical columns (a custom law's).
+    Anything else raises :class:`DataError` naming ``fn``.
+    """
+    if isinstance(data, Runs):
+        missing = [c for c in extra if c not in data.columns and c not in _CANON]
+        if missing:
+            raise DataError(f"{data.source}: `{fn}` needs column(s) {missing}, which these Runs "
+                            f"lack; available: {', '.join(data.names) or 'none'}.",
+                            source=data.source, column=missing[0], rule="missing column")
+        return data
+    if isinstance(data, (str, Path, pd.DataFrame, Mapping)):
+        return read_runs(data, extra=extra)
+    raise DataError(f"`{fn}(runs=...)`: expected Runs (from read_runs), a file path, a DataFrame "
+                    f"or a mapping of column name -> array; got {type(data).__name__}.",
+                    rule="bad runs", value=type(data).__name__)
