@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as _dt
 import json
 import math
@@ -39,6 +40,11 @@ class StartsSummary:
     refined_objective: np.ndarray
     refined_converged: np.ndarray
     refined_steps: np.ndarray
+    refined_finished: np.ndarray | None = None
+
+    @property
+    def n_finished(self) -> int:
+        return int(self.refined_index.shape[0] if self.refined_finished is None else np.sum(self.refined_finished))
 
     @property
     def n_starts(self) -> int:
@@ -49,14 +55,19 @@ class StartsSummary:
         return int(self.refined_index.shape[0])
 
 
-def _versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=1)
+def _versions_cached() -> tuple[tuple[str, str], ...]:
     out = {"python": platform.python_version()}
     for pkg in ("scalinglaws", "jax", "jaxlib", "numpy", "scipy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "unknown"
-    return out
+    return tuple(out.items())
+
+
+def _versions() -> dict[str, str]:
+    return dict(_versions_cached())
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ class Fit:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     starts: StartsSummary | None = None
+    not_identified: tuple[str, ...] = ()
+    group: Any = None
     versions: dict[str, str] = field(default_factory=_versions)
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
@@ -103,19 +116,28 @@ class Fit:
     def n_starts(self) -> int:
         return 0 if self.starts is None else self.starts.n_starts
 
+    @property
+    def n_finished(self) -> int:
+        """How many refined starts ran on to convergence (the basin count is over these)."""
+        return 0 if self.starts is None else self.starts.n_finished
+
     def report(self) -> str:
         """A readable multi-line summary (lmfit-style sections)."""
-        lines = [f"[[Fit]] law={self.law.name}  objective={self.objective_spec.name}"
+        head = f"[[Fit]]{f' group={self.group!r}' if self.group is not None else ''}"
+        lines = [f"{head} law={self.law.name}  objective={self.objective_spec.name}"
                  f" (space={self.objective_spec.space}{', delta=%g' % self.objective_spec.delta if hasattr(self.objective_spec, 'delta') else ''})",
                  f"    observations: {self.n_obs}   objective value: {self.objective:.10g}",
-                 f"    starts: {self.n_starts}   refined: {self.n_refined}   "
-                 f"in best basin (objective within rel {self.basin_rtol:g}): {self.n_best_basin}/{self.n_refined}",
+                 f"    starts: {self.n_starts}   refined: {self.n_refined}   run to convergence: {self.n_finished}   "
+                 f"in best basin (objective within rel {self.basin_rtol:g}): {self.n_best_basin}/{self.n_finished}",
                  "[[Parameters]]"]
         # public names that do not move when only the free internal parameters move are fixed
         probe = self.law.public({n: (1.0 if n in self.fixed else 2.0) for n in self.law.param_names})
         probe2 = self.law.public({n: (1.0 if n in self.fixed else 3.0) for n in self.law.param_names})
         fixed_public = {k for k in probe if probe[k] == probe2[k]} if self.fixed else set()
         for k, v in self.params.items():
+            if k in self.not_identified:
+                lines.append(f"    {k:>10} = not identified (the data do not move it; held at its start, {v:.6g})")
+                continue
             flag = "  (fixed)" if k in self.fixed or k in fixed_public else ""
             lines.append(f"    {k:>10} = {v:.6g}{flag}")
         for k, v in self.extras.items():
@@ -153,7 +175,10 @@ class Fit:
             "basin_rtol": self.basin_rtol,
             "n_starts": self.n_starts,
             "n_refined": self.n_refined,
+            "n_finished": self.n_finished,
             "at_bound": list(self.at_bound),
+            "not_identified": list(self.not_identified),
+            "group": self.group,
             "fixed": list(self.fixed),
             "data_hash": self.data_hash,
             "input_range": {k: list(v) for k, v in self.input_range.items()},
@@ -210,6 +235,8 @@ def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
         n_best_basin=int(d["n_best_basin"]),
         basin_rtol=float(d.get("basin_rtol", 1e-6)),
         at_bound=tuple(d.get("at_bound", ())),
+        not_identified=tuple(d.get("not_identified", ())),
+        group=d.get("group"),
         fixed=tuple(d.get("fixed", ())),
         data_hash=d["data_hash"],
         input_range={k: (float(v[0]), float(v[1])) for k, v in d.get("input_range", {}).items()},

@@ -160,7 +160,7 @@ def test_non_positive_target_in_log_space():
     data = ladder_bpb()
     data["loss"] = data["loss"].copy()
     data["loss"][3] = -1.0
-    with pytest.raises(sl.LawError, match="row 3.*not positive"):
+    with pytest.raises(sl.DataError, match="row 3.*not positive"):
         sl.fit(LAW, data)
 
 
@@ -168,7 +168,7 @@ def test_nan_target():
     data = ladder_bpb()
     data["loss"] = data["loss"].copy()
     data["loss"][5] = np.nan
-    with pytest.raises(sl.LawError, match="row 5"):
+    with pytest.raises(sl.DataError, match="row 5"):
         sl.fit(LAW, data)
 
 

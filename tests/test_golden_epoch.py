@@ -68,7 +68,7 @@ def test_likelihood_objective_value_is_consistent(epoch_runs):
     """The reported NLL equals Epoch's formula evaluated at the fitted point."""
     from scipy.stats import norm
 
-    f = sl.fit(sl.laws.Chinchilla(), epoch_runs, objective=sl.HuberLikelihood(), refine=8)
+    f = sl.fit(sl.laws.Chinchilla(), epoch_runs, objective=sl.HuberLikelihood(), solver=sl.fitting.solver.SolverConfig(refine=8))
     r = np.log(f.predict(epoch_runs)) - np.log(epoch_runs["loss"])
     s, d = f.extras["sigma"], 1e-3
     z = r / s

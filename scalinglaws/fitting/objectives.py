@@ -138,8 +138,12 @@ class HuberLikelihood:
         psi, weight = _huber_psi_and_weight(r / sigma, self.delta)
         return self.nll(r, w, s), w * psi / sigma, w * weight / (sigma * sigma)
 
+    def extras_arrays(self, r, w):
+        """Fitted quantities of the objective itself (jnp; jitted by the caller)."""
+        return {"sigma": jnp.exp(self.log_sigma(r, w))}
+
     def extras(self, r, w) -> dict[str, float]:
-        return {"sigma": float(jnp.exp(self.log_sigma(r, w)))}
+        return {k: float(v) for k, v in self.extras_arrays(r, w).items()}
 
 
 OBJECTIVES = {"huber": Huber, "least_squares": LeastSquares, "huber_likelihood": HuberLikelihood}

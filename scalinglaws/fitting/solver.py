@@ -1,44 +1,80 @@
-"""Batched Levenberg-Marquardt over many starts, in one jitted, vmapped solve.
+"""The one batched solver: Levenberg-Marquardt over starts x datasets, in one jitted call.
 
-Three stages, all pure JAX:
+Every fit in the package goes through :func:`solve`: one dataset or many (groups, bootstrap
+resamples, per-model curves), each with many starts. The batch has a leading *dataset* axis
+``G`` (datasets of different sizes are padded, with weight 0 on the padding) and a *start*
+axis ``S``. Stages, all pure JAX, vmapped over datasets and starts:
 
-1. **screen**: every start takes a few LM steps (IRLS weights for Huber);
-2. **refine**: the best ``refine`` starts (by objective, never by a
-   convergence flag) run LM to convergence;
-3. **polish**: the best ``polish`` refined starts take damped Newton steps on
-   the *exact* Hessian of the objective, which converges quadratically where
-   IRLS is only linear (Huber's linear arms).
+1. **screen**: rank every start by its objective (after ``screen_steps`` LM steps; with
+   ``screen_steps=0``, by the objective at the start itself: one cheap evaluation);
+2. **refine**: the best ``refine`` starts (by objective, never by a convergence flag) take
+   ``refine_steps`` LM steps;
+3. **finish**: the best ``finish`` of those run LM to convergence (at most ``max_steps``);
+4. **polish**: the best ``polish`` finished starts take damped Newton steps on the *exact*
+   Hessian of the objective, which converges quadratically where IRLS is only linear (Huber's
+   linear arms).
 
-The curvature in stages 1-2 is ``J^T diag(c) J`` with ``c`` the IRLS weights
-(a majoriser of the Huber loss), the gradient is exact, the damping is
-Marquardt's ``lambda * diag(H)``; a step is kept only if it lowers the
-objective. Parameters with bounds are moved in free coordinates (sigmoid for
-two-sided, exp for one-sided bounds); fixed parameters are masked out.
+The LM curvature is ``J^T diag(c) J`` with ``c`` the IRLS weights (a majoriser of the Huber
+loss), the gradient is exact, the damping is Marquardt's with MINPACK's non-shrinking scale;
+a step is kept only if it lowers the objective. Parameters with bounds are moved in free
+coordinates (sigmoid for two-sided, exp for one-sided bounds); fixed parameters are masked.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jax, jnp, x64
 
 _TINY = 1e-300
 
 
 @dataclass(frozen=True)
 class SolverConfig:
-    screen_steps: int = 4
-    refine: int = 64
+    """How the batched solve runs (``sl.fit(..., solver=SolverConfig(...))``).
+
+    screen_steps: LM steps every start takes before the ranking (0: rank by the objective at
+        the start, the cheapest screen).
+    refine: how many of the best screened starts go on (``None``: all of them; slower, with
+        full basin statistics).
+    refine_steps: LM steps each refined start takes.
+    finish: how many of the best refined starts run on to convergence (``None``: all refined).
+    max_steps: cap on the finishing LM steps.
+    polish, polish_steps: how many of the best finished starts get exact-Hessian Newton steps,
+        and at most how many steps.
+    ftol, xtol, polish_xtol: relative convergence tolerances on the objective and the step.
+    """
+
+    screen_steps: int = 0
+    refine: int | None = 64
+    refine_steps: int = 20
+    finish: int | None = 16
     max_steps: int = 2000
-    polish: int = 4
-    polish_steps: int = 100
+    polish: int = 2
+    polish_steps: int = 60
     ftol: float = 1e-11
     xtol: float = 1e-9
     polish_xtol: float = 1e-13
+
+    def __post_init__(self):
+        for name in ("screen_steps", "refine_steps", "max_steps", "polish", "polish_steps"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"SolverConfig({name}=...) must be a whole number >= 0, got {v!r}.")
+        for name in ("refine", "finish"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
+                raise ValueError(f"SolverConfig({name}=...) must be None or a whole number >= 1, got {v!r}.")
+
+    def sized(self, n_starts: int) -> "SolverConfig":
+        """The same configuration with the stage sizes resolved for ``n_starts`` starts."""
+        K = n_starts if self.refine is None else min(int(self.refine), n_starts)
+        F = K if self.finish is None else min(int(self.finish), K)
+        return replace(self, refine=K, finish=F, polish=min(int(self.polish), F))
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,66 +115,82 @@ def from_free(u, lo, hi):
 
 
 # ---------------------------------------------------------------------------------------
+# Residuals
+
+
+def prediction_fn(law, space: str) -> Callable:
+    """(theta, X) -> g(prediction), g = log or identity."""
+    names = law.param_names
+    if space == "log":
+        return lambda theta, X: law.log_predict({n: theta[i] for i, n in enumerate(names)}, X)
+    return lambda theta, X: law.predict({n: theta[i] for i, n in enumerate(names)}, X)
 
 
 def make_residual_fn(law, space: str) -> Callable:
     """(theta, X, gy) -> (r, J): residuals g(pred) - g(y) and their Jacobian."""
-    names = law.param_names
     analytic = getattr(law, "log_jacobian", None)
-
     if space == "log" and analytic is not None:
         def rj(theta, X, gy):
             pred, J = analytic(theta, X)
             return pred - gy, J
         return rj
-
-    if space == "log":
-        def g(theta, X):
-            return law.log_predict({n: theta[i] for i, n in enumerate(names)}, X)
-    else:
-        def g(theta, X):
-            return law.predict({n: theta[i] for i, n in enumerate(names)}, X)
+    g = prediction_fn(law, space)
 
     def rj(theta, X, gy):
-        pred = g(theta, X)
-        J = jax.jacfwd(g)(theta, X)
-        return pred - gy, J
+        return g(theta, X) - gy, jax.jacfwd(g)(theta, X)
 
     return rj
+
+
+def transform_target(y: np.ndarray, space: str) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    if space != "log":
+        return y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(y)
 
 
 def _finite_or_inf(f):
     return jnp.where(jnp.isfinite(f), f, jnp.inf)
 
 
-def build(law, objective, cfg: SolverConfig):
-    """Return a jitted ``solve(starts_free, X, gy, w, lo, hi, free) -> dict``."""
+# ---------------------------------------------------------------------------------------
+# The kernel
+
+
+def _build_one(law, objective, cfg: SolverConfig, S: int):
+    """The solve of one dataset with ``S`` starts (pure JAX; vmapped over datasets later)."""
+    cfg = cfg.sized(S)
+    K, F, P = cfg.refine, cfg.finish, cfg.polish
     rj = make_residual_fn(law, objective.space)
+    g = prediction_fn(law, objective.space)
 
     def model(u, X, gy, lo, hi):
         theta, dth = from_free(u, lo, hi)
         r, J = rj(theta, X, gy)
         return r, J * dth[None, :]
 
+    def fval(u, X, gy, w, lo, hi):
+        theta, _ = from_free(u, lo, hi)
+        return _finite_or_inf(objective.value(g(theta, X) - gy, w))
+
     def lm_init(u, X, gy, w, lo, hi):
         r, J = model(u, X, gy, lo, hi)
         f = _finite_or_inf(objective.value(r, w))
-        return dict(u=u, lam=jnp.asarray(1e-3), f=f, r=r, J=J, done=~jnp.isfinite(f), n=jnp.asarray(0),
-                    dmax=jnp.zeros(u.shape[0]))
+        return dict(u=u, lam=jnp.asarray(1e-3), f=f, r=r, J=J, done=~jnp.isfinite(f),
+                    n=jnp.asarray(0), dmax=jnp.zeros(u.shape[0]))
 
     def lm_step(s, X, gy, w, lo, hi, free):
         _, psi, c = objective.terms(s["r"], w)
         J = s["J"]
-        g = (J.T @ psi) * free
+        grad = (J.T @ psi) * free
         H = (J * c[:, None]).T @ J
-        mask2 = free[:, None] * free[None, :]
-        p = H.shape[0]
-        H = H * mask2 + jnp.diag(1.0 - free)
+        H = H * (free[:, None] * free[None, :]) + jnp.diag(1.0 - free)
         # MINPACK-style scaling: the damping diagonal never shrinks, so a parameter whose
         # sensitivity collapses cannot take huge steps onto a flat plateau (NIST Eckerle4)
         dmax = jnp.maximum(s["dmax"], jnp.diag(H))
         d = jnp.maximum(dmax, 1e-12 * jnp.max(dmax) + _TINY)
-        step = -jnp.linalg.solve(H + s["lam"] * jnp.diag(d), g) * free
+        step = -jnp.linalg.solve(H + s["lam"] * jnp.diag(d), grad) * free
         u_new = s["u"] + step
         r_new, J_new = model(u_new, X, gy, lo, hi)
         f_new = _finite_or_inf(objective.value(r_new, w))
@@ -147,29 +199,35 @@ def build(law, objective, cfg: SolverConfig):
         small_x = jnp.max(jnp.abs(step)) <= cfg.xtol * (1.0 + jnp.max(jnp.abs(s["u"])))
         lam = jnp.where(ok, jnp.maximum(s["lam"] * 0.2, 1e-12), s["lam"] * 5.0)
         done = s["done"] | (ok & small_f & small_x) | (lam > 1e16) | (~ok & small_x & (s["lam"] < 1e-8))
-        del p
-        return dict(
-            u=jnp.where(ok, u_new, s["u"]), lam=lam, f=jnp.where(ok, f_new, s["f"]),
-            r=jnp.where(ok, r_new, s["r"]), J=jnp.where(ok, J_new, s["J"]), done=done,
-            n=s["n"] + jnp.where(s["done"], 0, 1), dmax=dmax,
-        )
+        return dict(u=jnp.where(ok, u_new, s["u"]), lam=lam, f=jnp.where(ok, f_new, s["f"]),
+                    r=jnp.where(ok, r_new, s["r"]), J=jnp.where(ok, J_new, s["J"]), done=done,
+                    n=s["n"] + jnp.where(s["done"], 0, 1), dmax=dmax)
 
-    # exact-Hessian damped Newton on the scalar objective (polish)
-    def fval(u, X, gy, w, lo, hi):
-        theta, _ = from_free(u, lo, hi)
-        r, _ = rj(theta, X, gy)
-        return _finite_or_inf(objective.value(r, w))
+    init_v = jax.vmap(lm_init, in_axes=(0, None, None, None, None, None))
+    step_v = jax.vmap(lm_step, in_axes=(0, None, None, None, None, None, None))
+
+    def lm_fixed(s, steps, args):
+        return jax.lax.fori_loop(0, steps, lambda i, s: step_v(s, *args), s) if steps > 0 else s
+
+    def lm_until_done(s, steps, args):
+        def cond(c):
+            return (c[0] < steps) & ~jnp.all(c[1]["done"])
+
+        def body(c):
+            return c[0] + 1, step_v(c[1], *args)
+
+        return jax.lax.while_loop(cond, body, (0, s))[1]
 
     grad_f = jax.grad(fval)
     hess_f = jax.hessian(fval)
 
     def newton_step(s, X, gy, w, lo, hi, free):
-        g = grad_f(s["u"], X, gy, w, lo, hi) * free
+        grad = grad_f(s["u"], X, gy, w, lo, hi) * free
         H = hess_f(s["u"], X, gy, w, lo, hi)
         H = H * (free[:, None] * free[None, :]) + jnp.diag(1.0 - free)
         d = jnp.maximum(jnp.abs(jnp.diag(H)), 1e-12 * jnp.max(jnp.abs(jnp.diag(H))) + _TINY)
-        step = -jnp.linalg.solve(H + s["lam"] * jnp.diag(d), g) * free
-        descent = jnp.dot(step, g) < 0
+        step = -jnp.linalg.solve(H + s["lam"] * jnp.diag(d), grad) * free
+        descent = jnp.dot(step, grad) < 0
         u_new = s["u"] + step
         f_new = fval(u_new, X, gy, w, lo, hi)
         ok = (f_new < s["f"]) & descent & jnp.all(jnp.isfinite(step)) & ~s["done"]
@@ -179,93 +237,114 @@ def build(law, objective, cfg: SolverConfig):
         return dict(u=jnp.where(ok, u_new, s["u"]), lam=lam, f=jnp.where(ok, f_new, s["f"]),
                     done=done, n=s["n"] + jnp.where(s["done"], 0, 1))
 
-    def run_lm(u0, X, gy, w, lo, hi, free, steps, until_done):
-        init = jax.vmap(lm_init, in_axes=(0, None, None, None, None, None))(u0, X, gy, w, lo, hi)
-        step = jax.vmap(lm_step, in_axes=(0, None, None, None, None, None, None))
+    newton_v = jax.vmap(newton_step, in_axes=(0, None, None, None, None, None, None))
 
-        if not until_done:
-            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, X, gy, w, lo, hi, free), init)
-
-        def cond(c):
-            i, s = c
-            return (i < steps) & ~jnp.all(s["done"])
-
-        def body(c):
-            i, s = c
-            return i + 1, step(s, X, gy, w, lo, hi, free)
-
-        return jax.lax.while_loop(cond, body, (0, init))[1]
-
-    def run_newton(u0, f0, X, gy, w, lo, hi, free):
+    def run_newton(u0, f0, args):
         init = dict(u=u0, lam=jnp.full(u0.shape[0], 1e-6), f=f0, done=~jnp.isfinite(f0),
                     n=jnp.zeros(u0.shape[0], dtype=jnp.int64))
-        step = jax.vmap(newton_step, in_axes=(0, None, None, None, None, None, None))
 
         def cond(c):
-            i, s = c
-            return (i < cfg.polish_steps) & ~jnp.all(s["done"])
+            return (c[0] < cfg.polish_steps) & ~jnp.all(c[1]["done"])
 
         def body(c):
-            i, s = c
-            return i + 1, step(s, X, gy, w, lo, hi, free)
+            return c[0] + 1, newton_v(c[1], *args)
 
         return jax.lax.while_loop(cond, body, (0, init))[1]
 
-    @jax.jit
-    def solve(u0, X, gy, w, lo, hi, free):
-        S = u0.shape[0]
-        K = min(cfg.refine, S)
-        P = min(cfg.polish, K)
-        if cfg.screen_steps > 0 and K < S:
-            s1 = run_lm(u0, X, gy, w, lo, hi, free, cfg.screen_steps, until_done=False)
-            f1 = s1["f"]
-            order = jnp.argsort(jnp.where(jnp.isnan(f1), jnp.inf, f1))
-            top = order[:K]
-            u_top = s1["u"][top]
+    def take(s, idx):
+        return {k: v[idx] for k, v in s.items()}
+
+    def rank(f):
+        return jnp.argsort(jnp.where(jnp.isnan(f), jnp.inf, f))
+
+    def solve_one(u0, X, gy, w, lo, hi, free):
+        args = (X, gy, w, lo, hi, free)
+        # 1. screen
+        if K < S:
+            if cfg.screen_steps > 0:
+                s0 = lm_fixed(init_v(u0, X, gy, w, lo, hi), cfg.screen_steps, args)
+                f_screen, u_screen = s0["f"], s0["u"]
+            else:
+                f_screen = jax.vmap(fval, in_axes=(0, None, None, None, None, None))(u0, X, gy, w, lo, hi)
+                u_screen = u0
+            top = rank(f_screen)[:K]
+            u1 = u_screen[top]
         else:
-            f1 = jnp.full(S, jnp.nan)
+            f_screen = jnp.full(S, jnp.nan)
             top = jnp.arange(S)
-            u_top = u0
-        s2 = run_lm(u_top, X, gy, w, lo, hi, free, cfg.max_steps, until_done=True)
-        order2 = jnp.argsort(s2["f"])
-        best = order2[:P]
-        s3 = run_newton(s2["u"][best], s2["f"][best], X, gy, w, lo, hi, free)
-        f_ref = s2["f"].at[best].set(jnp.minimum(s3["f"], s2["f"][best]))
-        u_ref = s2["u"].at[best].set(jnp.where((s3["f"] <= s2["f"][best])[:, None], s3["u"], s2["u"][best]))
+            u1 = u0
+        # 2. refine the best K for a fixed number of steps
+        s1 = lm_fixed(init_v(u1, X, gy, w, lo, hi), cfg.refine_steps, args)
+        # 3. the best F run on to convergence
+        fin = rank(s1["f"])[:F]
+        s2 = lm_until_done(take(s1, fin), cfg.max_steps, args)
+        n_steps = s1["n"].at[fin].set(s2["n"])
+        f_ref = s1["f"].at[fin].set(s2["f"])
+        u_ref = s1["u"].at[fin].set(s2["u"])
+        done = jnp.zeros(K, bool).at[fin].set(s2["done"])
+        # 4. polish the best P with exact-Hessian Newton steps
+        best = fin[rank(s2["f"])[:P]]
+        s3 = run_newton(u_ref[best], f_ref[best], args)
+        better = s3["f"] <= f_ref[best]
+        f_ref = f_ref.at[best].set(jnp.where(better, s3["f"], f_ref[best]))
+        u_ref = u_ref.at[best].set(jnp.where(better[:, None], s3["u"], u_ref[best]))
         theta_ref, _ = jax.vmap(from_free, in_axes=(0, None, None))(u_ref, lo, hi)
-        return dict(screen_f=f1, refined_index=top, refined_theta=theta_ref, refined_f=f_ref,
-                    refined_done=s2["done"], refined_steps=s2["n"], polish_steps=s3["n"])
+        j = jnp.argmin(jnp.where(jnp.isnan(f_ref), jnp.inf, f_ref))
+        r_best, J_best = rj(theta_ref[j], X, gy)
+        return dict(screen_f=f_screen, refined_index=top, refined_theta=theta_ref, refined_f=f_ref,
+                    refined_done=done, refined_finished=jnp.zeros(K, bool).at[fin].set(True),
+                    refined_steps=n_steps, polish_steps=s3["n"], best=j, residuals=r_best,
+                    jac_norm=jnp.sqrt(jnp.sum(jnp.where((w > 0)[:, None], J_best, 0.0) ** 2, axis=0)))
 
-    return solve
+    return solve_one
 
 
-@functools.lru_cache(maxsize=64)
-def cached_solver(law, objective, cfg: SolverConfig):
-    return build(law, objective, cfg)
+@functools.lru_cache(maxsize=128)
+def _compiled(law, objective, cfg: SolverConfig, S: int, share_x: bool):
+    one = _build_one(law, objective, cfg, S)
+    ax = None if share_x else 0
+    return jax.jit(jax.vmap(one, in_axes=(0, ax, ax, 0, None, None, None)))
 
 
-def run(law, objective, cfg: SolverConfig, starts: np.ndarray, X: dict[str, np.ndarray], y: np.ndarray,
-        w: np.ndarray, fixed_mask: np.ndarray) -> dict[str, Any]:
-    params = law.parameters()
-    lo = np.array([q.lower for q in params], dtype=np.float64)
-    hi = np.array([q.upper for q in params], dtype=np.float64)
-    u0 = to_free(starts, lo, hi)
-    gy = np.log(y) if objective.space == "log" else np.asarray(y, dtype=np.float64)
-    free = (~fixed_mask).astype(np.float64)
+def compiled(law, objective, cfg: SolverConfig, S: int, share_x: bool):
     try:
-        solve = cached_solver(law, objective, cfg)
-    except TypeError:  # unhashable law (custom law holding unhashable fields)
-        solve = build(law, objective, cfg)
-    Xj = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()}
-    out = solve(jnp.asarray(u0), Xj, jnp.asarray(gy), jnp.asarray(w, dtype=jnp.float64),
-                jnp.asarray(lo), jnp.asarray(hi), jnp.asarray(free))
-    out = {k: np.asarray(v) for k, v in out.items()}
-    out["gy"] = gy
-    return out
+        return _compiled(law, objective, cfg, S, share_x)
+    except TypeError:  # an unhashable law (a custom law holding unhashable fields)
+        one = _build_one(law, objective, cfg, S)
+        ax = None if share_x else 0
+        return jax.jit(jax.vmap(one, in_axes=(0, ax, ax, 0, None, None, None)))
 
 
+def bounds(law) -> tuple[np.ndarray, np.ndarray]:
+    params = law.parameters()
+    return (np.array([q.lower for q in params], dtype=np.float64),
+            np.array([q.upper for q in params], dtype=np.float64))
+
+
+@x64
+def solve(law, objective, cfg: SolverConfig, starts: np.ndarray, X: dict[str, np.ndarray], y: np.ndarray,
+          w: np.ndarray, fixed_mask: np.ndarray, *, share_x: bool = False) -> dict[str, np.ndarray]:
+    """Solve a batch: ``starts`` (G, S, p) internal parameters; ``X`` columns and ``y`` (G, n),
+    or (n,) with ``share_x`` (bootstrap resamples differ only in their weights); ``w`` (G, n)
+    weights, 0 on padding. Returns numpy arrays with a leading dataset axis."""
+    lo, hi = bounds(law)
+    starts = np.asarray(starts, dtype=np.float64)
+    u0 = to_free(starts, lo, hi)
+    gy = transform_target(y, objective.space)
+    free = (~np.asarray(fixed_mask, bool)).astype(np.float64)
+    fn = compiled(law, objective, cfg, int(starts.shape[1]), share_x)
+    out = fn(jnp.asarray(u0), {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()}, jnp.asarray(gy),
+             jnp.asarray(w, dtype=jnp.float64), jnp.asarray(lo), jnp.asarray(hi), jnp.asarray(free))
+    return {k: np.asarray(v) for k, v in jax.device_get(out).items()}
+
+
+@x64
 def residuals(law, objective, theta: np.ndarray, X: dict[str, np.ndarray], y: np.ndarray) -> np.ndarray:
-    rj = make_residual_fn(law, objective.space)
-    gy = np.log(y) if objective.space == "log" else np.asarray(y, dtype=np.float64)
-    r, _ = rj(jnp.asarray(theta), {k: jnp.asarray(v) for k, v in X.items()}, jnp.asarray(gy))
+    """g(prediction) - g(y) at ``theta`` (one dataset)."""
+    g = prediction_fn(law, objective.space)
+    gy = transform_target(y, objective.space)
+    r = g(jnp.asarray(theta, dtype=jnp.float64), {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()}) - gy
     return np.asarray(r)
+
+
+__all__ = ["SolverConfig", "solve", "residuals", "to_free", "from_free", "make_residual_fn", "prediction_fn"]
