@@ -262,6 +262,6 @@ def fit_groups(law: Law, runs: Runs, *, by: str, shared: tuple[str, ...], object
             extras=dict(joint.extras), notes=tuple(d.runs.notes) + tuple(notes) + (note,),
             warnings=tuple(wn for wn in joint.warnings), group=str(lab),
             not_identified=tuple(k for k in joint.not_identified
-                                 if "[" not in k or k.endswith(f"[{g}]"))))
+                                 if "[" not in k or k.endswith(f"[{g}]")))
     return GroupFits(fits=out, by=by, shared=pub_shared, objective=float(joint.objective),
                      notes=tuple(notes) + (note,))

@@ -184,9 +184,20 @@ class Custom(Law):
     unbounded parameter starting at 0). ``inputs`` are the column names
     ``fn`` reads from ``X``; ``target`` is the column it predicts.
 
+    ``public_map`` (optional) maps the internal parameters the solver moves to the ones a
+    report shows, and ``internal_map`` back (e.g. fit ``log_a`` but report ``a``); without them
+    the two are the same.
+
     >>> law = Custom(lambda p, X: p["b1"] * (1 - jnp.exp(-p["b2"] * X["x"])),
     ...              params=[Param("b1", grid=(500.0,)), Param("b2", grid=(1e-4,))],
     ...              inputs=("x",), target="y", positive=False)
+    >>> law.public({"b1": 2.0, "b2": 0.5})
+    {'b1': 2.0, 'b2': 0.5}
+    >>> logged = Custom(lambda p, X: jnp.exp(p["log_a"]) * X["x"], params=["log_a"], inputs=("x",),
+    ...                 public_map=lambda p: {"a": math.exp(p["log_a"])},
+    ...                 internal_map=lambda q: {"log_a": math.log(q["a"])})
+    >>> logged.public({"log_a": 0.0}), logged.from_public({"a": math.e})
+    ({'a': 1.0}, {'log_a': 1.0})
     """
 
     fn: Callable = field(default=None)  # type: ignore[assignment]
@@ -195,6 +206,8 @@ class Custom(Law):
     target: str = "y"  # type: ignore[misc]
     positive: bool = False  # type: ignore[misc]
     name: str = "custom"  # type: ignore[misc]
+    public_map: Callable | None = None
+    internal_map: Callable | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.fn):
@@ -213,6 +226,17 @@ class Custom(Law):
 
     def predict(self, p, X):
         return self.fn(p, X)
+
+    def public(self, p):
+        if self.public_map is None:
+            return super().public(p)
+        return {k: float(v) for k, v in self.public_map(dict(p)).items()}
+
+    def from_public(self, q):
+        if all(n in q for n in self.param_names) or self.internal_map is None:
+            return super().from_public(q)
+        out = self.internal_map(dict(q))
+        return {n: float(out[n]) for n in self.param_names}
 
     def config(self) -> dict[str, Any]:
         return {"params": [dataclasses.asdict(q) for q in self.params], "inputs": list(self.inputs),
