@@ -165,7 +165,9 @@ def _warnings_to_stderr() -> Iterator[None]:
 
 def _sl():
     import scalinglaws as sl  # imported lazily so `--help` is instant
+    from scalinglaws._jax import enable_compilation_cache
 
+    enable_compilation_cache()  # a second process reuses the compiled solver (SCALINGLAWS_NO_CACHE=1: off)
     return sl
 
 
@@ -209,14 +211,14 @@ def _do_fit(args: argparse.Namespace, law: Any, runs: Any, objective: Any = None
     sl = _sl()
     n = _n_starts(law, runs)
     what = f"{n:,} starts" if n else "the default starts"
-    obj = objective if objective is not None else sl.Huber()
+    obj = objective if objective is not None else sl.fitting.api.default_objective(law)
     delta = f", delta={obj.delta:g}" if hasattr(obj, "delta") else ""
     _say(args, f"fitting {what} of law {law.name!r} ({obj.name}{delta} on {obj.space} residuals, "
-               f"{len(runs):,} runs; the first fit in a process compiles, ~10-20 s)...")
+               f"{len(runs):,} runs; a first fit compiles, ~10-20 s, then it is cached on disk)...")
     t0 = time.perf_counter()
     fit = sl.fit(law, runs, objective=obj)
     _say(args, f"fitted in {time.perf_counter() - t0:.1f} s: objective {fit.objective:.6g}, "
-               f"{fit.n_best_basin}/{fit.n_refined} refined starts in the best basin")
+               f"{fit.n_best_basin}/{fit.n_finished} finished starts in the best basin")
     return fit
 
 

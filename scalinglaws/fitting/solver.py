@@ -23,7 +23,10 @@ coordinates (sigmoid for two-sided, exp for one-sided bounds); fixed parameters 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -321,6 +324,58 @@ def bounds(law) -> tuple[np.ndarray, np.ndarray]:
             np.array([q.upper for q in params], dtype=np.float64))
 
 
+# ---------------------------------------------------------------------------------------
+# Across processes: with the persistent compilation cache on (the CLI), the traced solver of a
+# built-in law is also kept on disk (jax.export), so that a second process neither traces nor
+# compiles it again.
+
+
+@functools.lru_cache(maxsize=1)
+def _source_digest() -> str:
+    """sha256 of the package's own sources: a changed solver or law never reuses an old export."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _exportable(law) -> bool:
+    from ..laws.base import Custom
+
+    base = getattr(law, "base", None)
+    return (type(law).__module__.startswith("scalinglaws.") and not isinstance(law, Custom)
+            and not isinstance(base, Custom))
+
+
+_RUNNERS: dict[str, Any] = {}
+
+
+def _exported_runner(fn, key_parts: tuple, args: tuple, cache_dir: str):
+    key = hashlib.sha256(repr((_source_digest(), jax.__version__) + key_parts).encode()).hexdigest()[:40]
+    if key in _RUNNERS:
+        return _RUNNERS[key]
+    path = Path(cache_dir) / f"scalinglaws-solve-{key}.jaxexport"
+    exp = None
+    if path.is_file():
+        try:
+            exp = jax.export.deserialize(bytearray(path.read_bytes()))
+        except Exception:  # a damaged or foreign file: rebuild it
+            exp = None
+    if exp is None:
+        exp = jax.export.export(fn)(*args)
+        try:
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(exp.serialize())
+            tmp.replace(path)
+        except (OSError, ImportError):  # read-only cache, or no flatbuffers: this process only
+            pass
+    runner = jax.jit(exp.call)
+    _RUNNERS[key] = runner
+    return runner
+
+
 @x64
 def solve(law, objective, cfg: SolverConfig, starts: np.ndarray, X: dict[str, np.ndarray], y: np.ndarray,
           w: np.ndarray, fixed_mask: np.ndarray, *, share_x: bool = False) -> dict[str, np.ndarray]:
@@ -333,8 +388,13 @@ def solve(law, objective, cfg: SolverConfig, starts: np.ndarray, X: dict[str, np
     gy = transform_target(y, objective.space)
     free = (~np.asarray(fixed_mask, bool)).astype(np.float64)
     fn = compiled(law, objective, cfg, int(starts.shape[1]), share_x)
-    out = fn(jnp.asarray(u0), {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()}, jnp.asarray(gy),
-             jnp.asarray(w, dtype=jnp.float64), jnp.asarray(lo), jnp.asarray(hi), jnp.asarray(free))
+    args = (jnp.asarray(u0), {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()}, jnp.asarray(gy),
+            jnp.asarray(w, dtype=jnp.float64), jnp.asarray(lo), jnp.asarray(hi), jnp.asarray(free))
+    cache_dir = jax.config.jax_compilation_cache_dir
+    if cache_dir and _exportable(law):
+        shapes = tuple((k, tuple(v.shape)) for k, v in sorted(args[1].items())) + (tuple(args[0].shape), tuple(args[3].shape))
+        fn = _exported_runner(fn, (repr(law), repr(objective), repr(cfg), share_x, shapes), args, cache_dir)
+    out = fn(*args)
     return {k: np.asarray(v) for k, v in jax.device_get(out).items()}
 
 
