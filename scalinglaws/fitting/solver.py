@@ -285,18 +285,22 @@ def _build_one(law, objective, cfg: SolverConfig, S: int):
         f_ref = s1["f"].at[fin].set(s2["f"])
         u_ref = s1["u"].at[fin].set(s2["u"])
         done = jnp.zeros(K, bool).at[fin].set(s2["done"])
-        # 4. polish the best P with exact-Hessian Newton steps
-        best = fin[rank(s2["f"])[:P]]
-        s3 = run_newton(u_ref[best], f_ref[best], args)
-        better = s3["f"] <= f_ref[best]
-        f_ref = f_ref.at[best].set(jnp.where(better, s3["f"], f_ref[best]))
-        u_ref = u_ref.at[best].set(jnp.where(better[:, None], s3["u"], u_ref[best]))
+        # 4. polish the best P with exact-Hessian Newton steps (not even traced when P = 0)
+        if P > 0:
+            best = fin[rank(s2["f"])[:P]]
+            s3 = run_newton(u_ref[best], f_ref[best], args)
+            better = s3["f"] <= f_ref[best]
+            f_ref = f_ref.at[best].set(jnp.where(better, s3["f"], f_ref[best]))
+            u_ref = u_ref.at[best].set(jnp.where(better[:, None], s3["u"], u_ref[best]))
+            polish_n = s3["n"]
+        else:
+            polish_n = jnp.zeros(0, dtype=jnp.int64)
         theta_ref, _ = jax.vmap(from_free, in_axes=(0, None, None))(u_ref, lo, hi)
         j = jnp.argmin(jnp.where(jnp.isnan(f_ref), jnp.inf, f_ref))
         r_best, J_best = rj(theta_ref[j], X, gy)
         return dict(screen_f=f_screen, refined_index=top, refined_theta=theta_ref, refined_f=f_ref,
                     refined_done=done, refined_finished=jnp.zeros(K, bool).at[fin].set(True),
-                    refined_steps=n_steps, polish_steps=s3["n"], best=j, residuals=r_best,
+                    refined_steps=n_steps, polish_steps=polish_n, best=j, residuals=r_best,
                     jac_norm=jnp.sqrt(jnp.sum(jnp.where((w > 0)[:, None], J_best, 0.0) ** 2, axis=0)))
 
     return solve_one
