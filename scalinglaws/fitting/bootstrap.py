@@ -1,0 +1,228 @@
+"""Bootstrap: resample the runs (or whole groups / problems) and refit every resample in the one
+batched solve.
+
+A resample is a weight vector (how many times each row, or each unit, was drawn), so all
+resamples share the inputs and differ only in their weights: they are the dataset axis of
+:func:`scalinglaws.fitting.solver.solve`, warm-started from the fit's optimum plus its best
+few distinct local optima.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+from scipy import special as _special
+
+from .._jax import x64
+from ..errors import LawError
+from ..result import Fit
+from . import solver as _solver
+from .api import coerce_runs, dataset
+from .solver import SolverConfig
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Refits of ``fit`` on resampled data.
+
+    ``draws`` holds the internal parameters of every resample (NaN rows where the refit
+    failed; ``n_failed`` counts them); ``public_draws()`` the user-facing ones. ``se()`` and
+    ``interval(level, method)`` are dicts keyed by the public parameter names.
+    """
+
+    fit: Fit
+    draws: np.ndarray
+    objectives: np.ndarray
+    unit: str
+    seed: int
+    n_failed: int
+    jackknife: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return int(self.draws.shape[0])
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.all(np.isfinite(self.draws), axis=1) & np.isfinite(self.objectives)
+
+    def public_draws(self) -> dict[str, np.ndarray]:
+        """Public parameters of the successful resamples, name -> (n_ok,) array."""
+        law = self.fit.law
+        rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws[self.ok]]
+        return {k: np.array([r[k] for r in rows], dtype=np.float64) for k in self.fit.params}
+
+    def se(self) -> dict[str, float]:
+        """Bootstrap standard errors (standard deviation of the draws, ddof=1)."""
+        return {k: float(np.std(v, ddof=1)) for k, v in self.public_draws().items()}
+
+    def interval(self, level: float = 0.95, method: str = "percentile") -> dict[str, tuple[float, float]]:
+        """Two-sided intervals: ``"percentile"`` (the draws' quantiles) or ``"bca"``
+        (bias-corrected and accelerated, Efron 1987; the acceleration from a jackknife over
+        the resampled units)."""
+        if not 0 < level < 1:
+            raise ValueError(f"interval(level=...) must be in (0, 1), got {level!r}.")
+        if method not in ("percentile", "bca"):
+            raise ValueError(f"interval(method=...) must be 'percentile' or 'bca', got {method!r}.")
+        q = (1 - level) / 2
+        draws = self.public_draws()
+        if method == "percentile":
+            return {k: (float(np.quantile(v, q)), float(np.quantile(v, 1 - q))) for k, v in draws.items()}
+        if self.jackknife is None:
+            raise ValueError("interval(method='bca') needs the jackknife; run sl.bootstrap(..., bca=True).")
+        law = self.fit.law
+        jk_rows = [law.public(dict(zip(law.param_names, t))) for t in self.jackknife if np.all(np.isfinite(t))]
+        out = {}
+        for k, v in draws.items():
+            est = self.fit.params[k]
+            frac = (np.sum(v < est) + 0.5 * np.sum(v == est)) / len(v)
+            z0 = _special.ndtri(min(max(frac, 1.0 / (2 * len(v))), 1 - 1.0 / (2 * len(v))))
+            jk = np.array([r[k] for r in jk_rows])
+            d = jk.mean() - jk
+            den = 6.0 * np.sum(d * d) ** 1.5
+            a = float(np.sum(d ** 3) / den) if den > 0 else 0.0
+            lohi = []
+            for z in (_special.ndtri(q), _special.ndtri(1 - q)):
+                alpha = _special.ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))
+                lohi.append(float(np.quantile(v, alpha)))
+            out[k] = (lohi[0], lohi[1])
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        se, ci = self.se(), self.interval(0.95)
+        return [{"parameter": k, "estimate": v, "se": se[k], "ci95_lo": ci[k][0], "ci95_hi": ci[k][1]}
+                for k, v in self.fit.params.items()]
+
+    def report(self) -> str:
+        lines = [f"[[Bootstrap]] law={self.fit.law.name}  resamples={self.n} (of {self.unit})  seed={self.seed}  "
+                 f"failed={self.n_failed}",
+                 f"{'parameter':>10}  {'estimate':>12}  {'s.e.':>10}  {'95% interval (percentile)':>30}"]
+        for r in self.rows():
+            lines.append(f"{r['parameter']:>10}  {r['estimate']:>12.6g}  {r['se']:>10.4g}  "
+                         f"({r['ci95_lo']:.6g}, {r['ci95_hi']:.6g})".rjust(30))
+        if self.notes:
+            lines.append("[[Notes]]")
+            lines += [f"    - {n}" for n in self.notes]
+        if self.warnings:
+            lines.append("[[Warnings]]")
+            lines += [f"    - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"law": self.fit.law.name, "resamples": self.n, "unit": self.unit, "seed": self.seed,
+                "failed": self.n_failed, "se": self.se(), "interval95": {k: list(v) for k, v in self.interval().items()},
+                "notes": list(self.notes), "warnings": list(self.warnings)}
+
+
+def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
+    """The fit's optimum and up to ``k - 1`` other distinct refined local optima, best first."""
+    best = fit.theta[None, :]
+    s = fit.starts
+    if k <= 1 or s is None:
+        return best
+    f = np.asarray(s.refined_objective)
+    order = np.argsort(np.where(np.isfinite(f), f, np.inf), kind="stable")
+    rows = [fit.theta]
+    for i in order:
+        t = np.asarray(s.refined_theta[i])
+        if not np.all(np.isfinite(t)):
+            continue
+        if all(np.max(np.abs(t - r) / (1 + np.abs(r))) > 1e-4 for r in rows):
+            rows.append(t)
+        if len(rows) == k:
+            break
+    return np.asarray(rows)
+
+
+@x64
+def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
+              bca: bool = False, chunk: int = 1000, max_steps: int = 500, progress: bool | None = None) -> Bootstrap:
+    """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
+    replacement and refit ``fit``'s law and objective to every resample in batched solves of
+    ``chunk`` resamples each.
+
+    Each refit starts from the fit's optimum and its ``starts - 1`` best other distinct local
+    optima (``starts=1``: from the optimum only, as Epoch's protocol refits from one point).
+    ``bca=True`` also runs the jackknife (one refit per left-out unit) that
+    ``interval(method="bca")`` needs. Seeded (numpy's default generator) and reproducible;
+    resamples whose refit fails are counted, warned about and left out of the statistics.
+    """
+    if not isinstance(fit, Fit):
+        raise LawError(f"`bootstrap(fit, ...)`: expected a Fit from sl.fit, got {type(fit).__name__}.", rule="bad fit")
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise LawError(f"`bootstrap(n=...)`: needs at least 2 resamples, got {n!r}.", rule="bad n", value=n)
+    law, objective = fit.law, fit.objective_spec
+    r = coerce_runs(law, runs, fn="bootstrap")
+    if r.data_hash() != fit.data_hash:
+        warnings.warn("bootstrap: these runs are not the ones the fit was made from (their data hash differs); "
+                      "the resamples are of the runs given.", UserWarning, stacklevel=2)
+    d = dataset(law, r, objective)
+    if by is None:
+        unit_of, n_units, unit = np.arange(d.n), d.n, "rows"
+    else:
+        if by not in r:
+            raise LawError(f"{r.source}: `bootstrap(by={by!r})`: no column {by!r}; available: {', '.join(r.names)}.",
+                           source=r.source, column=by, rule="missing column")
+        _, unit_of = np.unique(np.asarray(r[by]), return_inverse=True)
+        unit_of = unit_of.reshape(-1)
+        n_units, unit = int(unit_of.max()) + 1, f"{by} units"
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=int(n)).astype(np.float64)
+    W = counts[:, unit_of] * d.w[None, :]
+    theta0 = _distinct_optima(fit, int(starts))
+    fixed_mask = np.array([name in fit.fixed for name in law.param_names])
+    cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0)
+
+    def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, int]:
+        B = weights.shape[0]
+        thetas, objs, unconv = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan), 0
+        steps = range(0, B, int(chunk))
+        it = steps
+        if progress is not False and len(steps) > 1:
+            try:
+                from tqdm.auto import tqdm
+
+                it = tqdm(steps, desc=label, unit="chunk", disable=None if progress is None else not progress)
+            except ImportError:  # pragma: no cover
+                pass
+        for lo in it:
+            w = weights[lo:lo + int(chunk)]
+            G = w.shape[0]
+            U = np.broadcast_to(theta0, (G,) + theta0.shape)
+            out = _solver.solve(law, objective, cfg, U, d.X, d.y, w, fixed_mask, share_x=True)
+            f = out["refined_f"]
+            j = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
+            pick = np.arange(G)
+            th, fj = out["refined_theta"][pick, j], f[pick, j]
+            conv = out["refined_done"][pick, j]
+            good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1) & conv
+            unconv += int(np.sum(np.isfinite(fj) & ~conv))
+            thetas[lo:lo + G][good], objs[lo:lo + G][good] = th[good], fj[good]
+        return thetas, objs, unconv
+
+    thetas, objs, unconv = refit(W, "bootstrap")
+    n_failed = int(np.sum(~(np.all(np.isfinite(thetas), axis=1) & np.isfinite(objs))))
+    warns = []
+    if n_failed:
+        warns.append(f"{n_failed} of {n} resample refits failed ({unconv} did not converge within "
+                     f"max_steps={max_steps}, {n_failed - unconv} reached no finite objective); they are left "
+                     f"out of the standard errors and intervals.")
+    jk = None
+    if bca:
+        J = np.ones((n_units, n_units)) - np.eye(n_units)
+        jk, _, _ = refit(J[:, unit_of] * d.w[None, :], "jackknife")
+    notes = (f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted from {len(theta0)} start(s): the fit's "
+             f"optimum{' and its best other distinct local optima' if len(theta0) > 1 else ''}",)
+    for msg in warns:
+        warnings.warn(f"bootstrap: {msg}", UserWarning, stacklevel=2)
+    return Bootstrap(fit=fit, draws=thetas, objectives=objs, unit=unit, seed=int(seed), n_failed=n_failed,
+                     jackknife=jk, notes=notes, warnings=tuple(warns))
+
+
+__all__ = ["Bootstrap", "bootstrap"]
