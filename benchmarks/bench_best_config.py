@@ -21,7 +21,7 @@ import time
 import numpy as np
 from scipy import optimize
 
-from scalinglaws.optimize.test_time import (HOFFMANN, CoverageAccuracyModel, best_config, frontier,
+from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, frontier,
                                             sigmoid_link)
 
 H = HOFFMANN

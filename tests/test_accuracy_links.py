@@ -15,7 +15,8 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws._jax import jnp
-from scalinglaws.laws.accuracy import ExpErrorLink, SigmoidLink, TwoStepFit, fit_two_step
+from scalinglaws.fitting.recipes import TwoStepFit, fit_two_step
+from scalinglaws.laws.links import ExpErrorLink, SigmoidLink
 from scalinglaws.laws.base import law_from_name
 
 L_TASK = np.linspace(0.6, 2.0, 20)  # task loss (nats of the correct answer)
@@ -143,5 +144,5 @@ def test_two_step_error_target_and_errors():
     with pytest.raises(sl.LawError, match="accuracy"):
         fit_two_step(sl.laws.Chinchilla(), SigmoidLink(), {"params": N, "tokens": D, "loss": L})
     with pytest.raises(sl.LawError, match="link law"):
-        from scalinglaws.laws.inference import Coverage
+        from scalinglaws.laws.coverage import Coverage
         fit_two_step(sl.laws.Chinchilla(), Coverage(), {"params": N, "tokens": D, "loss": L, "accuracy": acc})

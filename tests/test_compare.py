@@ -27,7 +27,7 @@ from scipy import optimize
 
 import scalinglaws as sl
 from scalinglaws.errors import DataError, LawError
-from scalinglaws.inference.compare import ModelComparison, compare_models
+from scalinglaws.evals.compare import ModelComparison, compare_models
 
 DESIGN = {"plain": dict(s=0.55, g=1.0, lam=0.5, tok=300.0),
           "reasoning": dict(s=0.9, g=0.3, lam=0.014, tok=2000.0)}
@@ -109,7 +109,7 @@ def test_structure(cmp):
 
 def test_curve_is_the_mean_unbiased_pass_at_k(data, cmp):
     ks = cmp.curves["plain"].x.astype(int)
-    agg = sl.aggregate_samples(data, difficulty_bins=0, ks=ks)
+    agg = sl.evals.aggregate_samples(data, difficulty_bins=0, ks=ks)
     for m in cmp.models:
         np.testing.assert_allclose(cmp.curves[m].accuracy, agg[m].pass_at_k, rtol=1e-12)
 
@@ -189,7 +189,7 @@ def test_marginal_gain_is_the_log_derivative(cmp):
 
 
 def test_table_is_readable(cmp):
-    text = cmp.table(budgets=(1, 64))
+    text = cmp.report(budgets=(1, 64))
     for s in ("plain", "reasoning", "exponent (gamma)", "ceiling", "acc_1", "gain@1", "gain@64", "90%",
               "paired", "gains more"):
         assert s in text, s
@@ -253,7 +253,7 @@ def test_curve_table_input_resamples_rows(cmp):
         assert c.params[m]["exponent"] == pytest.approx(truth["exponent"], abs=0.1)
         lo, hi = c.intervals[m]["ceiling"]
         assert lo <= c.params[m]["ceiling"] <= hi and hi - lo < 0.1
-    assert "curve rows" in c.table()
+    assert "curve rows" in c.report()
 
 
 # ---------------------------------------------------------------------------------------

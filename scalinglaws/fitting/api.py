@@ -1,5 +1,5 @@
 """`fit(law, runs, ...)`: validate, build the starts, run the batched solver,
-return an immutable :class:`~scalinglaws.result.Fit`."""
+return an immutable :class:`~scalinglaws.fitting.result.Fit`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import LawError
 from ..laws.base import Law
-from ..result import Fit, StartsSummary
+from .result import Fit, StartsSummary
 from . import solver
 from .objectives import Huber
 

@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy import optimize, special
 
+from .._numerics import beta_binomial_pass_at_k
+from .._report import Reported
 from ..errors import DataError
+from ..runs import CANONICAL_COLUMNS, Runs, as_runs
 
 __all__ = ["pass_at_k", "BetaFit", "fit_beta_binomial", "aggregate_samples", "SampleSummary", "Curves"]
 
@@ -104,7 +107,7 @@ def pass_at_k(n: Any, c: Any, k: Any) -> np.ndarray | float:
 
 
 @dataclass(frozen=True)
-class BetaFit:
+class BetaFit(Reported):
     """Per-problem solve rates p ~ Beta(alpha, beta), fitted by maximum likelihood.
 
     ``loglik`` is the beta-binomial log-likelihood at the optimum (including
@@ -137,10 +140,26 @@ class BetaFit:
         k = np.asarray(k, dtype=np.float64)
         if np.any(~np.isfinite(k) | (k < 0)):
             raise ValueError("BetaFit.pass_at_k: k must be finite and >= 0.")
-        a, b = self.alpha, self.beta
-        logq = special.gammaln(b + k) + special.gammaln(a + b) - special.gammaln(b) - special.gammaln(a + b + k)
-        out = 0.0 - np.expm1(logq)
+        out = np.asarray(beta_binomial_pass_at_k(self.alpha, self.beta, k), dtype=np.float64)
         return float(out) if out.ndim == 0 else out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.at_bound:
+            out.append("log alpha / log beta reached the search box [-15, 15] or the counts are degenerate "
+                       "(every problem solved or none): the estimate is only a bound")
+        if not self.converged:
+            out.append("the likelihood maximisation did not report convergence")
+        return tuple(out)
+
+    def _headline(self) -> str:
+        return (f"[[BetaFit]] per-problem solve rates ~ Beta(alpha={self.alpha:.4g}, beta={self.beta:.4g}) "
+                f"over {self.n_problems} problems")
+
+    def _body(self) -> str:
+        return (f"  mean solve rate {self.mean:.4g}; log-likelihood {self.loglik:.6g}; AIC {self.aic:.6g}\n"
+                f"  expected pass@k: " + ", ".join(f"k={k}: {self.pass_at_k(k):.4g}" for k in (1, 10, 100, 1000)))
 
 
 def _bb_negloglik(theta: np.ndarray, n: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -255,16 +274,32 @@ class SampleSummary:
         return fit_beta_binomial(self.n, self.c)
 
 
-def _column(data: Any, name: str) -> np.ndarray | None:
-    cols = data.columns if hasattr(data, "columns") and hasattr(data, "row_ids") else data
+def _column(runs: Runs, name: str) -> np.ndarray | None:
+    return runs.columns.get(name)
+
+
+def _per_sample_runs(data: Any, fn: str, extra: Sequence[str] = ()) -> Runs:
+    """Per-sample rows as :class:`Runs` (:func:`~scalinglaws.runs.as_runs`). Data that is not
+    yet Runs and has no ``sample_index`` gets the row number as its ``sample_index``: the same
+    order (samples count in row order), and repeated (problem, model) rows are then distinct
+    samples rather than duplicated runs."""
+    if not isinstance(data, Runs) and _has(data, "problem") and not _has(data, "sample_index"):
+        if isinstance(data, Mapping):
+            n = len(np.asarray(data["problem"]))
+            data = {**data, "sample_index": np.arange(n, dtype=np.float64)}
+        elif hasattr(data, "assign") and hasattr(data, "columns"):  # a DataFrame
+            data = data.assign(sample_index=np.arange(len(data), dtype=np.float64))
+    extra = tuple(c for c in extra if c not in CANONICAL_COLUMNS and _has(data, c))
+    return as_runs(data, fn=fn, extra=extra)
+
+
+def _has(data: Any, name: str) -> bool:
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__contains__"):
+        return False
     try:
-        present = name in cols
+        return name in (data.columns if hasattr(data, "columns") else data)
     except TypeError:
-        present = False
-    if not present:
-        return None
-    v = cols[name]
-    return v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+        return False
 
 
 def _factorize(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -423,6 +458,7 @@ def aggregate_samples(runs_or_dict: Any, by: Sequence[str] = ("model",), difficu
     one column, else the tuple of values (``()`` for ``by=()``).
     """
     by = tuple(by)
+    runs_or_dict = _per_sample_runs(runs_or_dict, "aggregate_samples", extra=by)
     problem = _column(runs_or_dict, "problem")
     correct = _column(runs_or_dict, "correct")
     for name, col in (("problem", problem), ("correct", correct)):
