@@ -26,7 +26,7 @@ from scipy import stats
 
 import scalinglaws as sl
 from scalinglaws._jax import jnp
-from scalinglaws.errors import LawError
+from scalinglaws.errors import DataError, LawError
 from scalinglaws.evals.passk import BetaFit
 from scalinglaws.laws.base import law_from_name, predict_jit
 from scalinglaws._numerics import beta_pass_at_k
@@ -221,9 +221,10 @@ def test_bad_inputs():
     data = exact_data()
     with pytest.raises(LawError, match="not separately identified"):
         fit_joint({k: v for k, v in data.items() if k != "loss"})
-    with pytest.raises(LawError, match="samples"):
+    # without samples the coverage rows are the same run with conflicting accuracies: read_runs rejects them
+    with pytest.raises(DataError, match="same run"):
         fit_joint({k: v for k, v in data.items() if k != "samples"})
-    with pytest.raises(LawError, match="Runs, a DataFrame or a mapping"):
+    with pytest.raises(DataError, match="a DataFrame or a mapping"):
         fit_joint([1, 2, 3])
     with pytest.raises(LawError, match="floor < ceiling"):
         JointCoverage(floor=0.5, ceiling=0.4)

@@ -51,8 +51,7 @@ from ..fitting.api import fit
 from ..fitting.objectives import LeastSquares
 from ..laws.base import Law, predict_jit
 from ..laws.coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
-from ..runs import Runs
-from .passk import _factorize, _per_sample_runs, aggregate_samples, pass_at_k
+from .passk import _aggregate, _factorize, _per_sample_runs, pass_at_k
 
 __all__ = ["compare_models", "ModelComparison", "ModelCurve", "MarginalGain", "PaysMore"]
 
@@ -581,8 +580,8 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
     law_ = _make_law(law, x)
     var = law_.inputs[0]
     objective = objective if objective is not None else _default_objective(law_)
-    cols = _per_sample_runs(runs_or_dict, "compare_models")
-    names = set(cols.names)
+    _, cols = _per_sample_runs(runs_or_dict, "compare_models")
+    names = set(cols)
     if "model" not in names:
         raise DataError(f"compare_models: the data lacks the column 'model' that tells the models apart; columns "
                         f"present: {', '.join(sorted(map(str, names)))}. Map yours with "
@@ -602,9 +601,8 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
     boot: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     extra: dict[Any, dict[str, Any]] = {}
     if per_sample:
-        used = Runs({k: cols[k] for k in ("problem", "model", "correct", "sample_index") if k in names},
-                    source=cols.source, row_ids=cols.row_ids)  # no majority@k
-        summaries = aggregate_samples(used, by=("model",), difficulty_bins=0, ks=None if ks is None else ks)
+        used = {k: cols[k] for k in ("problem", "model", "correct", "sample_index") if k in names}  # no majority@k
+        summaries = _aggregate(used, ("model",), 0, None if ks is None else ks)
         order = _select(list(summaries), models)
         too_few = [m for m in order if summaries[m].problems.size < MIN_PROBLEMS]
         if too_few:

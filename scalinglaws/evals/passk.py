@@ -28,7 +28,7 @@ from scipy import optimize, special
 from .._numerics import beta_binomial_pass_at_k
 from .._report import Reported
 from ..errors import DataError
-from ..runs import CANONICAL_COLUMNS, Runs, as_runs
+from ..runs import CANONICAL_COLUMNS, CATEGORICAL_COLUMNS, Runs, as_runs
 
 __all__ = ["pass_at_k", "BetaFit", "fit_beta_binomial", "aggregate_samples", "SampleSummary", "Curves"]
 
@@ -274,15 +274,18 @@ class SampleSummary:
         return fit_beta_binomial(self.n, self.c)
 
 
-def _column(runs: Runs, name: str) -> np.ndarray | None:
-    return runs.columns.get(name)
+def _column(cols: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
+    return cols.get(name)
 
 
-def _per_sample_runs(data: Any, fn: str, extra: Sequence[str] = ()) -> Runs:
-    """Per-sample rows as :class:`Runs` (:func:`~scalinglaws.runs.as_runs`). Data that is not
-    yet Runs and has no ``sample_index`` gets the row number as its ``sample_index``: the same
-    order (samples count in row order), and repeated (problem, model) rows are then distinct
-    samples rather than duplicated runs."""
+def _per_sample_runs(data: Any, fn: str, extra: Sequence[str] = ()) -> tuple[Runs, dict[str, np.ndarray]]:
+    """Per-sample rows validated as :class:`Runs` (:func:`~scalinglaws.runs.as_runs`), and
+    their columns. Data that is not yet Runs and has no ``sample_index`` gets the row number
+    as its ``sample_index``: the same order (samples count in row order), and repeated
+    (problem, model) rows are then distinct samples rather than duplicated runs. Labels
+    (``problem``, ``model``, ``answer``) keep the type the caller gave them (Runs hold them
+    as text), so groups are keyed as the caller wrote them."""
+    given = data
     if not isinstance(data, Runs) and _has(data, "problem") and not _has(data, "sample_index"):
         if isinstance(data, Mapping):
             n = len(np.asarray(data["problem"]))
@@ -290,7 +293,14 @@ def _per_sample_runs(data: Any, fn: str, extra: Sequence[str] = ()) -> Runs:
         elif hasattr(data, "assign") and hasattr(data, "columns"):  # a DataFrame
             data = data.assign(sample_index=np.arange(len(data), dtype=np.float64))
     extra = tuple(c for c in extra if c not in CANONICAL_COLUMNS and _has(data, c))
-    return as_runs(data, fn=fn, extra=extra)
+    runs = as_runs(data, fn=fn, extra=extra)
+    cols = dict(runs.columns)
+    if not isinstance(given, Runs) and (isinstance(given, Mapping) or hasattr(given, "columns")):
+        for name in CATEGORICAL_COLUMNS:
+            if name in cols and _has(given, name):
+                v = given[name]
+                cols[name] = v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+    return runs, cols
 
 
 def _has(data: Any, name: str) -> bool:
@@ -458,7 +468,13 @@ def aggregate_samples(runs_or_dict: Any, by: Sequence[str] = ("model",), difficu
     one column, else the tuple of values (``()`` for ``by=()``).
     """
     by = tuple(by)
-    runs_or_dict = _per_sample_runs(runs_or_dict, "aggregate_samples", extra=by)
+    _, cols = _per_sample_runs(runs_or_dict, "aggregate_samples", extra=by)
+    return _aggregate(cols, by, difficulty_bins, ks)
+
+
+def _aggregate(runs_or_dict: Mapping[str, np.ndarray], by: tuple, difficulty_bins: Any,
+               ks: Sequence[int] | None) -> dict[Any, SampleSummary]:
+    """:func:`aggregate_samples` on columns already validated by :func:`_per_sample_runs`."""
     problem = _column(runs_or_dict, "problem")
     correct = _column(runs_or_dict, "correct")
     for name, col in (("problem", problem), ("correct", correct)):
