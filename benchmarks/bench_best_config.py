@@ -22,7 +22,7 @@ import numpy as np
 from scipy import optimize
 
 from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, frontier,
-                                            sigmoid_link)
+                                             sigmoid_link)
 
 H = HOFFMANN
 A, B, E = math.exp(H["a"]), math.exp(H["b"]), math.exp(H["e"])

@@ -90,7 +90,7 @@ class Reported:
         if callable(rows):
             return format_rows(rows())
         return "\n".join(f"  {k}: {_cell(v)}" for k, v in self.to_dict().items()
-                         if not isinstance(v, (list, dict)) and k not in ("notes", "warnings"))
+                         if not isinstance(v, (list, dict)) and k not in ("type", "notes", "warnings"))
 
     def report(self) -> str:
         """A readable multi-line text, with every note and warning of the result."""

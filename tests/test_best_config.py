@@ -14,7 +14,7 @@ from scalinglaws.flops import query_flops
 from scalinglaws.laws import Chinchilla, Kaplan
 from scalinglaws.optimize.inference_aware import lowest_loss
 from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, exchange_multiplier,
-                                            frontier, sigmoid_link, smaller_vs_larger)
+                                             frontier, sigmoid_link, smaller_vs_larger)
 
 H = HOFFMANN
 LAW = Chinchilla()

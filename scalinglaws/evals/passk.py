@@ -233,7 +233,7 @@ def fit_beta_binomial(n: Any, c: Any) -> BetaFit:
 
 
 @dataclass(frozen=True)
-class Curves:
+class Curves(Reported):
     """Mean pass@k (and majority@k, when answers were given) over a set of problems."""
 
     ks: np.ndarray
@@ -241,9 +241,18 @@ class Curves:
     majority_at_k: np.ndarray | None
     n_problems: int
 
+    def _headline(self) -> str:
+        return f"[[Curves]] mean pass@k over {self.n_problems} problems"
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per k."""
+        maj = self.majority_at_k
+        return [{"k": int(k), "pass_at_k": float(p), **({} if maj is None else {"majority_at_k": float(maj[i])})}
+                for i, (k, p) in enumerate(zip(self.ks, self.pass_at_k))]
+
 
 @dataclass(frozen=True)
-class SampleSummary:
+class SampleSummary(Reported):
     """Per-problem counts and curves of one group (e.g. one model).
 
     ``problems``, ``n``, ``c``, ``score`` and ``bin`` are per problem (sorted by
@@ -268,6 +277,15 @@ class SampleSummary:
     @property
     def pass_rate(self) -> np.ndarray:
         return self.c / self.n
+
+    def _headline(self) -> str:
+        return f"[[SampleSummary]] group {self.key!r}: {self.problems.size} problems, mean pass@k"
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per k: the mean pass@k (and majority@k) over the group's problems."""
+        maj = self.majority_at_k
+        return [{"k": int(k), "pass_at_k": float(p), **({} if maj is None else {"majority_at_k": float(maj[i])})}
+                for i, (k, p) in enumerate(zip(self.ks, self.pass_at_k))]
 
     def beta_fit(self) -> BetaFit:
         """:func:`fit_beta_binomial` on this group's per-problem counts."""

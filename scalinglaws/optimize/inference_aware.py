@@ -134,11 +134,13 @@ def _softplus(x):
 
 def _bucketed(kernel, consts: tuple, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``kernel(*consts, *arrays)`` on same-shape arrays, flattened and padded up to a power of
-    two (at least 8) with copies of the first element, so that nearby sizes share one compile."""
+    four (at least 64) with copies of the first element, so that nearby sizes share one compile."""
     shape = arrays[0].shape
     flat = [np.ravel(a).astype(np.float64) for a in arrays]
     n = flat[0].size
-    size = max(8, 1 << (max(n, 1) - 1).bit_length())
+    size = 64
+    while size < n:
+        size *= 4
     padded = [jnp.asarray(np.concatenate([f, np.full(size - n, f[0] if n else 1.0)])) for f in flat]
     out = kernel(*(jnp.asarray(float(c)) for c in consts), *padded)
     return tuple(np.asarray(o)[:n].reshape(shape) for o in out)
