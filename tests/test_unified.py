@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from scipy import special
 
-import scalinglaws as sl
 from scalinglaws._jax import jnp
 from scalinglaws._numerics import beta_binomial_pass_at_k, beta_pass_at_k, bisect, scan_bisect, sigmoid
 from scalinglaws.errors import LawError

@@ -1,5 +1,5 @@
 """`fit(law, runs, ...)`: validate, build the starts, run the batched solver,
-return an immutable :class:`~scalinglaws.fitting.result.Fit`."""
+return an immutable :class:`~scalinglaws.result.Fit`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 ``total_flops=`` is the total (training + inference) budget in every solver;
 ``compute_optimal(fit, flops=...)`` (no inference) also accepts it as ``total_flops=``.
 """
-from ._resolve import resolve_law
 from .adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
 from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, SettingGrid,
                           accuracy_model, best_config, exchange_multiplier, frontier, sigmoid_link,
@@ -16,4 +15,4 @@ __all__ = ["Allocation", "compute_optimal", "InferenceAllocation", "inference_aw
            "AccuracyModel", "Comparison", "Config", "CoverageAccuracyModel", "Frontier", "SettingGrid",
            "accuracy_model", "best_config", "exchange_multiplier", "frontier", "sigmoid_link", "smaller_vs_larger",
            "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router",
-           "best_split", "Split", "SplitPoint", "resolve_law"]
+           "best_split", "Split", "SplitPoint"]

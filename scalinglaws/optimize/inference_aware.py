@@ -10,7 +10,7 @@ its lifetime inference demand ``D_inf`` (tokens generated) is counted,
     min_{N, D}  L(N, D)                subject to  6 N D + 2 N D_inf = C_total.
 
 Chinchilla (L = E + A N^-alpha + B D^-beta) is solved exactly, in float64 and
-vectorised with NumPy. On the constraint, D(N) = (B / (target - E - A N^-alpha))^(1/beta);
+vectorised (jitted JAX kernels, inputs padded to a few bucket sizes). On the constraint, D(N) = (B / (target - E - A N^-alpha))^(1/beta);
 write s = A N^-alpha / (target - E), the share of the reducible loss due to N.
 The cost's derivative in log N vanishes where
 
@@ -25,7 +25,8 @@ monotone and bisected the same way.
 Other laws in (params, tokens) go through a numeric path in JAX: D(N) from the
 constraint by bisection in log D, the cost's derivative by implicit
 differentiation, a coarse scan in log N, then bisection on the derivative's
-sign (vmapped over the inputs).
+sign (vmapped over the inputs). Every bisection here is the package's one kernel,
+:func:`scalinglaws._numerics.bisect` / :func:`~scalinglaws._numerics.scan_bisect`.
 
 ``inference_cost`` (default 1) weighs an inference FLOP against a training
 FLOP, for Sardana's real-cost variant (different hardware or utilisation);
