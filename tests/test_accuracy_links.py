@@ -8,6 +8,7 @@ additive accuracy noise 0.005), measured before they were set.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -130,6 +131,11 @@ def test_two_step_predicts_larger_models(link, params, tol):
     # the link was fitted on the observed losses, so its inputs span them
     assert tf.link_fit.input_range["loss"] == (runs["loss"].min(), runs["loss"].max())
     assert tf.loss_fit.params["alpha"] == pytest.approx(CHINCHILLA["alpha"], abs=0.05)
+    # reported like every result: both steps' reports, their notes and warnings, JSON-able
+    text = tf.report()
+    assert "step 1 (loss)" in text and "step 2 (link)" in text
+    assert all(w in text for w in tf.warnings) and all(n in text for n in tf.notes)
+    assert json.loads(json.dumps(tf.to_dict()))["link_fit"]["law"]["name"] == link.name
 
 
 def test_two_step_error_target_and_errors():

@@ -20,6 +20,7 @@ on its two halves; 0.85 on the next 10 seeds), and requires at least 0.8.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -335,6 +336,7 @@ def test_accuracy_zero_rows_left_out_in_log_space_are_warned():
     text = " ".join(str(w.message) for w in rec)
     assert "model 'small' at samples = 1" in text and "log" in text
     assert any("accuracy 0" in w for w in c.warnings) and "accuracy 0" in c.report()
+    assert any("in the bootstrap resamples were left out" in w for w in c.warnings)
     # in linear space the point is scored: nothing left out, nothing warned
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -352,3 +354,5 @@ def test_failed_bootstrap_resamples_are_counted_and_warned():
         n = int(np.sum(~np.all(np.isfinite(c.curves[m].boot_theta), axis=1)))
         assert n > 0 and f"model {m!r}: {n} of 200" in msg
     assert "not identified" in msg and c.warnings and "resample" in c.report()
+    d = json.loads(json.dumps(c.to_dict(), allow_nan=False))
+    assert d["warnings"] == list(c.warnings) and len(d["rows"]) == 2 and d["rows"][0]["failed_resamples"] > 0
