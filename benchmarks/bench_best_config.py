@@ -21,8 +21,8 @@ import time
 import numpy as np
 from scipy import optimize
 
-from scalinglaws.optimize.test_time import (HOFFMANN, CoverageAccuracyModel, best_config, frontier,
-                                            sigmoid_link)
+from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, frontier,
+                                             sigmoid_link)
 
 H = HOFFMANN
 A, B, E = math.exp(H["a"]), math.exp(H["b"]), math.exp(H["e"])

@@ -83,14 +83,14 @@ def make_file(path: Path, n_problems: int, n_samples: int, seed: int = 0) -> int
 def run_scalinglaws(path: str, ks: np.ndarray) -> dict:
     t0 = time.perf_counter()
     import scalinglaws as sl
-    from scalinglaws.laws.inference import Coverage
+    from scalinglaws.laws.coverage import Coverage
 
     t_import = time.perf_counter() - t0
     t = time.perf_counter()
     runs = sl.read_runs(path)
     t_read = time.perf_counter() - t
     t = time.perf_counter()
-    summaries = sl.aggregate_samples(runs, difficulty_bins=0, ks=ks)
+    summaries = sl.evals.aggregate_samples(runs, difficulty_bins=0, ks=ks)
     t_agg = time.perf_counter() - t
     t = time.perf_counter()
     fits = {}
@@ -107,7 +107,7 @@ def run_scalinglaws(path: str, ks: np.ndarray) -> dict:
 def run_compare(path: str, ks: np.ndarray) -> dict:
     t0 = time.perf_counter()
     import scalinglaws as sl
-    from scalinglaws.inference.compare import compare_models
+    from scalinglaws.evals.compare import compare_models
 
     t_import = time.perf_counter() - t0
     t = time.perf_counter()
@@ -118,7 +118,7 @@ def run_compare(path: str, ks: np.ndarray) -> dict:
     t_cmp = time.perf_counter() - t
     return {"total": t_read + t_cmp, "read": t_read, "compare": t_cmp, "import": t_import,
             "params": cmp.params, "intervals": {m: cmp.intervals[m]["exponent"] for m in cmp.models},
-            "table": cmp.table(budgets=(4.0, 256.0))}
+            "table": cmp.report(budgets=(4.0, 256.0))}
 
 
 def run_pandas(path: str, ks: np.ndarray) -> dict:

@@ -35,7 +35,7 @@ cells = [
         "with warnings.catch_warnings():\n"
         "    warnings.simplefilter('ignore')  # budgets beyond the sweep are extrapolations, and we know it\n"
         "    best = sl.compute_optimal(fit, flops=np.array([1e20, 1e22, 5.76e23, 1e25]))\n"
-        "print(best.table())"),
+        "print(best.report())"),
     nbf.v4.new_code_cell(
         "%matplotlib inline\n"
         "import matplotlib.pyplot as plt\n"

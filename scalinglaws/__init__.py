@@ -1,7 +1,10 @@
 """scalinglaws: analytical scaling laws of language models, fitted in JAX.
 
 Data flows one way: ``read_runs`` -> a ``Law`` -> ``fit`` -> ``Fit`` ->
-``compute_optimal`` / plots.
+``compute_optimal`` / plots. The top level holds the everyday names; the rest is reached
+through the subpackages: ``sl.laws``, ``sl.fitting`` (recipes such as ``fit_joint``),
+``sl.optimize`` (every solver and its result types), ``sl.evals`` (pass@k, aggregation,
+model comparison, ceiling check), ``sl.flops`` and ``sl.plot``. See ``docs/layers.md``.
 
 >>> import scalinglaws as sl
 >>> runs = sl.read_runs("runs.csv", columns={"params": "Model Size", "flops": "Training FLOP"})  # doctest: +SKIP
@@ -14,23 +17,17 @@ from importlib import metadata as _metadata
 from . import _jax  # noqa: F401  (switches on float64 before anything else)
 from . import laws
 from .errors import DataError, LawError, ScalingLawsError
+from .laws.base import Param
+from .runs import Runs, read_runs
+from . import fitting
 from .fitting.api import fit
 from .fitting.objectives import Huber, HuberLikelihood, LeastSquares
-from .laws.base import Param
-from .laws.joint import accuracy_model as joint_accuracy_model
-from .laws.joint import fit_joint
-from .laws.width_depth import best_split
-from .optimize.compute_optimal import Allocation, compute_optimal
-from .optimize.inference_aware import InferenceAllocation, inference_aware_optimum, lowest_loss
-from .optimize.test_time import (Comparison, Config, CoverageAccuracyModel, Frontier, best_config,
-                                 exchange_multiplier, frontier, sigmoid_link, smaller_vs_larger)
-from .optimize.adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
-from . import flops, inference
-from .inference import (BetaFit, CeilingReport, ModelComparison, aggregate_samples, ceiling_check,
-                        compare_models, fit_beta_binomial, pass_at_k)
-from .flops import inference_flops_per_token, kv_cache_bytes, query_flops, train_flops
-from .result import Fit, load_fit
-from .runs import Runs, read_runs
+from .fitting.result import Fit, load_fit
+from . import flops, optimize
+from .optimize.best_config import best_config, exchange_multiplier, smaller_vs_larger
+from .optimize.compute_optimal import compute_optimal
+from .optimize.inference_aware import inference_aware_optimum, lowest_loss
+from . import evals, plot
 
 try:
     __version__ = _metadata.version("scalinglaws")
@@ -38,14 +35,9 @@ except _metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "laws", "Param", "read_runs", "Runs", "fit", "Fit", "load_fit",
-    "Huber", "LeastSquares", "HuberLikelihood", "compute_optimal", "Allocation",
-    "DataError", "LawError", "ScalingLawsError",
-    "flops", "train_flops", "inference_flops_per_token", "kv_cache_bytes", "query_flops",
-    "inference_aware_optimum", "lowest_loss", "InferenceAllocation",
-    "exchange_multiplier", "best_config", "Config", "frontier", "Frontier", "smaller_vs_larger", "Comparison",
-    "CoverageAccuracyModel", "sigmoid_link", "allocate_samples", "AdaptiveAllocation", "two_mode_router",
-    "RouterResult", "inference", "pass_at_k", "fit_beta_binomial", "BetaFit", "aggregate_samples",
-    "ceiling_check", "CeilingReport", "compare_models", "ModelComparison", "fit_joint",
-    "joint_accuracy_model", "best_split",
+    "__version__", "read_runs", "Runs", "fit", "Fit", "load_fit", "laws", "Param",
+    "Huber", "LeastSquares", "HuberLikelihood",
+    "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
+    "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
+    "fitting", "optimize", "evals", "flops", "plot",
 ]

@@ -350,7 +350,7 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
         if args.queries is None:
             raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
                               rule="missing option")
-        model = sl.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
+        model = sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
                                          concentration=args.concentration)
         return [sl.best_config(fit, total_flops=float(c), queries=args.queries, accuracy_model=model,
                                tokens_per_sample=args.tokens_per_query, samples=args.samples) for c in flops]
@@ -376,7 +376,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         else:
             print(f"accuracy-maximising configuration ({fit.law.name} loss fit, link {args.link}):")
             for c in alloc:
-                print("  " + c.summary())
+                print(c.report())
         return 0
     if args.json:
         _print_json(alloc.rows())
@@ -384,13 +384,13 @@ def _run_optimize(args: argparse.Namespace) -> int:
         if args.queries is not None:
             print(f"lowest-loss allocation of total budgets serving {args.queries:.3g} queries x "
                   f"{args.tokens_per_query:.3g} tokens ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
-            print(alloc.table())
+            print(alloc.report())
             for r in alloc.rows():
                 share = r["inference_flops"] / r["total_flops"]
                 print(f"  budget {r['total_flops']:.3g}: training {1 - share:.1%}, inference {share:.1%}")
         else:
             print(f"compute-optimal allocation ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
-            print(alloc.table())
+            print(alloc.report())
     return 0
 
 
@@ -498,7 +498,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         print(f"    {k:>6}  {c['true']:>10.5g}  {c['fitted']:>10.5g}  {c['relative_error']:>+10.2%}")
     print()
     print(f"compute-optimal allocation ({alloc.method}):")
-    print(alloc.table())
+    print(alloc.report())
     print()
     print(f"plot: {png}")
     return 0

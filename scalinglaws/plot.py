@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import DataError, LawError
+from .runs import as_runs
 
 __all__ = ["plot_fit", "plot_isoflop", "plot_frontier"]
 
@@ -58,23 +59,16 @@ def _scale_law(fit: Any) -> None:
 
 
 def _columns(runs: Any) -> dict[str, np.ndarray]:
-    """params, tokens, flops, loss as float64 arrays from Runs or a mapping (flops = 6ND if absent)."""
-    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):
-        src, name = runs.columns, getattr(runs, "source", "<Runs>")
-    elif isinstance(runs, Mapping):
-        src, name = runs, "<mapping>"
-    elif hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # a DataFrame
-        src, name = {c: runs[c].to_numpy() for c in runs.columns}, "<DataFrame>"
-    else:
-        raise DataError(f"plot: runs must be a Runs (from read_runs), a DataFrame or a mapping of arrays; "
-                        f"got {type(runs).__name__}.", rule="bad runs")
+    """params, tokens, flops, loss as float64 arrays from anything :func:`~scalinglaws.runs.as_runs`
+    takes (flops = 6ND if absent)."""
+    runs = as_runs(runs, fn="plot")
     out = {}
     for c in ("params", "tokens", "loss"):
-        if c not in src:
-            raise DataError(f"{name}: plot needs column {c!r}; available: {', '.join(sorted(src))}.",
-                            source=name, column=c, rule="missing column")
-        out[c] = np.asarray(src[c], dtype=np.float64)
-    out["flops"] = (np.asarray(src["flops"], dtype=np.float64) if "flops" in src
+        if c not in runs:
+            raise DataError(f"{runs.source}: plot needs column {c!r}; available: {', '.join(runs.names)}.",
+                            source=runs.source, column=c, rule="missing column")
+        out[c] = np.asarray(runs[c], dtype=np.float64)
+    out["flops"] = (np.asarray(runs["flops"], dtype=np.float64) if "flops" in runs
                     else 6.0 * out["params"] * out["tokens"])
     return out
 

@@ -8,6 +8,7 @@ additive accuracy noise 0.005), measured before they were set.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws._jax import jnp
-from scalinglaws.laws.accuracy import ExpErrorLink, SigmoidLink, TwoStepFit, fit_two_step
+from scalinglaws.fitting.recipes import TwoStepFit, fit_two_step
+from scalinglaws.laws.links import ExpErrorLink, SigmoidLink
 from scalinglaws.laws.base import law_from_name
 
 L_TASK = np.linspace(0.6, 2.0, 20)  # task loss (nats of the correct answer)
@@ -129,6 +131,11 @@ def test_two_step_predicts_larger_models(link, params, tol):
     # the link was fitted on the observed losses, so its inputs span them
     assert tf.link_fit.input_range["loss"] == (runs["loss"].min(), runs["loss"].max())
     assert tf.loss_fit.params["alpha"] == pytest.approx(CHINCHILLA["alpha"], abs=0.05)
+    # reported like every result: both steps' reports, their notes and warnings, JSON-able
+    text = tf.report()
+    assert "step 1 (loss)" in text and "step 2 (link)" in text
+    assert all(w in text for w in tf.warnings) and all(n in text for n in tf.notes)
+    assert json.loads(json.dumps(tf.to_dict()))["link_fit"]["law"]["name"] == link.name
 
 
 def test_two_step_error_target_and_errors():
@@ -143,5 +150,5 @@ def test_two_step_error_target_and_errors():
     with pytest.raises(sl.LawError, match="accuracy"):
         fit_two_step(sl.laws.Chinchilla(), SigmoidLink(), {"params": N, "tokens": D, "loss": L})
     with pytest.raises(sl.LawError, match="link law"):
-        from scalinglaws.laws.inference import Coverage
+        from scalinglaws.laws.coverage import Coverage
         fit_two_step(sl.laws.Chinchilla(), Coverage(), {"params": N, "tokens": D, "loss": L, "accuracy": acc})

@@ -20,6 +20,9 @@ on its two halves; 0.85 on the next 10 seeds), and requires at least 0.8.
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,7 +30,7 @@ from scipy import optimize
 
 import scalinglaws as sl
 from scalinglaws.errors import DataError, LawError
-from scalinglaws.inference.compare import ModelComparison, compare_models
+from scalinglaws.evals.compare import ModelComparison, compare_models
 
 DESIGN = {"plain": dict(s=0.55, g=1.0, lam=0.5, tok=300.0),
           "reasoning": dict(s=0.9, g=0.3, lam=0.014, tok=2000.0)}
@@ -109,7 +112,7 @@ def test_structure(cmp):
 
 def test_curve_is_the_mean_unbiased_pass_at_k(data, cmp):
     ks = cmp.curves["plain"].x.astype(int)
-    agg = sl.aggregate_samples(data, difficulty_bins=0, ks=ks)
+    agg = sl.evals.aggregate_samples(data, difficulty_bins=0, ks=ks)
     for m in cmp.models:
         np.testing.assert_allclose(cmp.curves[m].accuracy, agg[m].pass_at_k, rtol=1e-12)
 
@@ -189,7 +192,7 @@ def test_marginal_gain_is_the_log_derivative(cmp):
 
 
 def test_table_is_readable(cmp):
-    text = cmp.table(budgets=(1, 64))
+    text = cmp.report(budgets=(1, 64))
     for s in ("plain", "reasoning", "exponent (gamma)", "ceiling", "acc_1", "gain@1", "gain@64", "90%",
               "paired", "gains more"):
         assert s in text, s
@@ -253,7 +256,7 @@ def test_curve_table_input_resamples_rows(cmp):
         assert c.params[m]["exponent"] == pytest.approx(truth["exponent"], abs=0.1)
         lo, hi = c.intervals[m]["ceiling"]
         assert lo <= c.params[m]["ceiling"] <= hi and hi - lo < 0.1
-    assert "curve rows" in c.table()
+    assert "curve rows" in c.report()
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,3 +311,48 @@ def test_other_bad_arguments(data, cmp):
         compare_models(data, n_boot=N_BOOT, level=1.5)
     with pytest.raises(LawError, match="budgets must be"):
         cmp.marginal_gain(0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# nothing is dropped silently
+
+
+def _coverage_table(ks, zero_first=False):
+    rows = {"model": [], "samples": [], "accuracy": []}
+    for m, (a, b) in {"small": (-2.0, -0.5), "large": (-1.2, -0.4)}.items():
+        acc = np.exp(a * ks ** b)
+        if zero_first and m == "small":
+            acc[0] = 0.0
+        rows["model"] += [m] * ks.size
+        rows["samples"] += ks.tolist()
+        rows["accuracy"] += acc.tolist()
+    return rows
+
+
+def test_accuracy_zero_rows_left_out_in_log_space_are_warned():
+    ks = np.geomspace(1, 256, 9)
+    with pytest.warns(UserWarning, match=r"1 curve point\(s\) with accuracy 0 were left out") as rec:
+        c = compare_models(_coverage_table(ks, zero_first=True), law="coverage", n_boot=N_BOOT, seed=1)
+    text = " ".join(str(w.message) for w in rec)
+    assert "model 'small' at samples = 1" in text and "log" in text
+    assert any("accuracy 0" in w for w in c.warnings) and "accuracy 0" in c.report()
+    assert any("in the bootstrap resamples were left out" in w for w in c.warnings)
+    # in linear space the point is scored: nothing left out, nothing warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c2 = compare_models(_coverage_table(ks, zero_first=True), law="coverage", n_boot=N_BOOT, seed=1,
+                            objective=sl.LeastSquares())
+    assert not c2.warnings
+
+
+def test_failed_bootstrap_resamples_are_counted_and_warned():
+    ks = np.array([1.0, 4.0, 16.0, 64.0])  # 4 rows, 2 parameters: many resamples draw <= 2 distinct budgets
+    with pytest.warns(UserWarning, match=r"bootstrap resample\(s\) failed and are left out of the intervals") as rec:
+        c = compare_models(_coverage_table(ks), law="coverage", n_boot=200, seed=0)
+    msg = next(str(w.message) for w in rec if "resample" in str(w.message))
+    for m in ("small", "large"):
+        n = int(np.sum(~np.all(np.isfinite(c.curves[m].boot_theta), axis=1)))
+        assert n > 0 and f"model {m!r}: {n} of 200" in msg
+    assert "not identified" in msg and c.warnings and "resample" in c.report()
+    d = json.loads(json.dumps(c.to_dict(), allow_nan=False))
+    assert d["warnings"] == list(c.warnings) and len(d["rows"]) == 2 and d["rows"][0]["failed_resamples"] > 0

@@ -15,7 +15,7 @@ from scalinglaws._jax import jnp
 from scalinglaws.errors import LawError
 from scalinglaws.laws import Chinchilla, Kaplan
 from scalinglaws.optimize.inference_aware import inference_aware_optimum, lowest_loss
-from scalinglaws.result import Fit
+from scalinglaws.fitting.result import Fit
 
 # Hoffmann et al. 2022, Approach 3, unrounded (internal parameters)
 H = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
@@ -94,7 +94,7 @@ def test_broadcasting_and_scalars():
     one = inference_aware_optimum(LAW, 2.2, 1e12, params=H)
     assert isinstance(one.params, float)
     assert one.params == pytest.approx(opt.params[1, 1], rel=1e-14)
-    assert len(opt.rows()) == 6 and "D_inf" in opt.table()
+    assert len(opt.rows()) == 6 and "D_inf" in opt.report()
 
 
 def test_numeric_path_agrees_with_exact_path():

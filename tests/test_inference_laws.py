@@ -17,9 +17,9 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws._jax import jnp
-from scalinglaws.inference import ceiling_check
+from scalinglaws.evals import ceiling_check
 from scalinglaws.laws.base import law_from_name
-from scalinglaws.laws.inference import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
+from scalinglaws.laws.coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
 
 LLMONKEYS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "llmonkeys_digitized"
 K = np.geomspace(1.0, 1e4, 20)
@@ -164,7 +164,7 @@ def test_ceiling_check_detects_plateau():
     assert rep.plateau == pytest.approx(0.62, abs=0.01)
     assert not rep.more_compute_pays
     assert rep.n_train + rep.n_test == K.size and rep.n_test == 5
-    assert "no longer pays" in rep.summary()
+    assert "no longer pays" in rep.report()
 
 
 @pytest.mark.filterwarnings("ignore:saturating_tokens fit")

@@ -26,11 +26,14 @@ from scipy import stats
 
 import scalinglaws as sl
 from scalinglaws._jax import jnp
-from scalinglaws.errors import LawError
-from scalinglaws.inference.passk import BetaFit
+from scalinglaws.errors import DataError, LawError
+from scalinglaws.evals.passk import BetaFit
 from scalinglaws.laws.base import law_from_name, predict_jit
-from scalinglaws.laws.joint import (JointCoverage, _log_rising, accuracy_model, beta_pass_at_k, fit_joint,
-                                    loss_params_of)
+from scalinglaws._numerics import beta_pass_at_k
+from scalinglaws._numerics import log_rising as _log_rising
+from scalinglaws.fitting.recipes import fit_joint, loss_params_of
+from scalinglaws.laws.joint import JointCoverage
+from scalinglaws.optimize.best_config import accuracy_model
 
 LOSS = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 LINK = {"slope": 3.0, "L0": 2.8, "kappa": 1.5}
@@ -76,7 +79,7 @@ def simulate(seed, problems=1000, n=64, loss_noise=0.003):
     M = N.size
     logs = {"model": np.repeat(np.arange(M), problems * n),
             "problem": np.tile(np.repeat(np.arange(problems), n), M), "correct": correct.ravel()}
-    agg = sl.aggregate_samples(logs, difficulty_bins=0, ks=KS)
+    agg = sl.evals.aggregate_samples(logs, difficulty_bins=0, ks=KS)
     loss = L_TRUE * np.exp(loss_noise * rng.standard_normal(M))
     out = {k: [] for k in ("params", "tokens", "samples", "accuracy", "loss")}
     for m in range(M):
@@ -218,9 +221,10 @@ def test_bad_inputs():
     data = exact_data()
     with pytest.raises(LawError, match="not separately identified"):
         fit_joint({k: v for k, v in data.items() if k != "loss"})
-    with pytest.raises(LawError, match="samples"):
+    # without samples the coverage rows are the same run with conflicting accuracies: read_runs rejects them
+    with pytest.raises(DataError, match="same run"):
         fit_joint({k: v for k, v in data.items() if k != "samples"})
-    with pytest.raises(LawError, match="Runs, a DataFrame or a mapping"):
+    with pytest.raises(DataError, match="a DataFrame or a mapping"):
         fit_joint([1, 2, 3])
     with pytest.raises(LawError, match="floor < ceiling"):
         JointCoverage(floor=0.5, ceiling=0.4)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 import scalinglaws as sl
-from scalinglaws.inference import BetaFit, aggregate_samples, fit_beta_binomial, pass_at_k
+from scalinglaws.evals import BetaFit, aggregate_samples, fit_beta_binomial, pass_at_k
 
 
 def exact(n, c, k):

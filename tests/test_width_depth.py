@@ -24,7 +24,8 @@ import scalinglaws as sl
 from scalinglaws._jax import jnp
 from scalinglaws.errors import LawError
 from scalinglaws.laws.base import law_from_name, predict_jit
-from scalinglaws.laws.width_depth import Split, SplitPoint, WidthDepth, best_split
+from scalinglaws.laws.width_depth import WidthDepth
+from scalinglaws.optimize.width_depth import Split, SplitPoint, best_split
 
 TRUE = {"s_inf": 0.7, "T0": 2000.0, "kappa": 0.8, "concentration": 1.2}
 K = 2.0 ** np.arange(8)
@@ -107,7 +108,7 @@ def test_best_split_matches_brute_force(exact_fit):
     np.testing.assert_allclose(s.flops_per_query, 2 * N * budget, rtol=1e-14)
     np.testing.assert_allclose(s.latency_tokens, budget / k, rtol=1e-14)
     assert s.best_within_latency is None and s.notes == ()
-    assert "<- best" in s.table(every=64)
+    assert "<- best" in s.report(every=64)
     assert len(s.rows()) == 256 and s.rows()[0]["samples"] == 1
     # without a model size there are no FLOPs
     assert best_split(exact_fit, budget, k_max=256).flops_per_query is None

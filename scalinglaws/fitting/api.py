@@ -18,7 +18,7 @@ from .._jax import jax, jnp, x64
 from ..errors import DataError, LawError
 from ..laws.base import Law
 from ..runs import Runs, as_runs
-from ..result import Fit, StartsSummary
+from .result import Fit, StartsSummary
 from . import solver
 from .objectives import Huber, LeastSquares
 from .solver import SolverConfig

@@ -19,7 +19,7 @@ from scipy import special as _special
 
 from .._jax import x64
 from ..errors import LawError
-from ..result import Fit
+from .result import Fit
 from . import solver as _solver
 from .api import coerce_runs, dataset
 from .solver import SolverConfig

@@ -21,7 +21,7 @@ from .._jax import jnp, x64
 from ..errors import LawError
 from ..laws.base import Law, Param
 from ..runs import Runs
-from ..result import Fit, _json_default
+from .result import Fit, _json_default
 from .solver import SolverConfig
 
 

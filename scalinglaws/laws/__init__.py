@@ -1,14 +1,14 @@
-"""Laws: small immutable objects with named parameters and a pure JAX prediction."""
+"""Laws: small immutable objects with named parameters and a pure JAX prediction (formulas only)."""
+from .._numerics import beta_pass_at_k
 from .base import REGISTRY, Custom, Law, Param, law_from_name, register
 from .loss import Chinchilla, DataConstrained, Kaplan, OverTrain
-from .accuracy import ExpErrorLink, SigmoidLink, TwoStepFit, fit_two_step
-from .inference import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
-from .joint import JointCoverage, accuracy_model, beta_pass_at_k, fit_joint, loss_params_of
-from .width_depth import Split, SplitPoint, WidthDepth, best_split
+from .links import ExpErrorLink, SigmoidLink
+from .coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
+from .joint import JointCoverage
+from .width_depth import WidthDepth
 
 __all__ = ["Law", "Param", "Custom", "Chinchilla", "Kaplan", "DataConstrained", "OverTrain",
            "REGISTRY", "law_from_name", "register",
-           "SigmoidLink", "ExpErrorLink", "TwoStepFit", "fit_two_step",
+           "SigmoidLink", "ExpErrorLink",
            "Coverage", "SaturatingSamples", "SaturatingTokens", "PowerNoCeiling",
-           "JointCoverage", "fit_joint", "accuracy_model", "loss_params_of", "beta_pass_at_k",
-           "WidthDepth", "best_split", "Split", "SplitPoint"]
+           "JointCoverage", "beta_pass_at_k", "WidthDepth"]

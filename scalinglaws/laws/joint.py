@@ -17,7 +17,7 @@ rate falls as a power of k); kappa -> inf gives ``1 - (1 - mu)^k``.
 
 Identification. From accuracy alone the loss and the link are not separately
 identified: only ``slope (E - L0)``, ``slope A``, ``slope B``, alpha and beta
-enter the prediction. Fit in two steps (:func:`fit_joint`): the loss law on the
+enter the prediction. Fit in two steps (:func:`scalinglaws.fitting.fit_joint`): the loss law on the
 runs' losses, then the link and Beta parameters with the loss parameters held
 fixed (``sl.fit(..., fixed=loss_fit.internal)``), or build the law with
 ``loss_params=`` so that only (slope, L0, kappa) are free.
@@ -29,74 +29,21 @@ curves pooled over several model sizes (columns ``params``, ``tokens``,
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jnp
+from .._numerics import beta_pass_at_k, sigmoid, sigmoid_complement
 from ..errors import LawError
 from .base import Law, Param, register
 from .loss import Chinchilla
 
-__all__ = ["JointCoverage", "fit_joint", "accuracy_model", "loss_params_of", "beta_pass_at_k"]
+__all__ = ["JointCoverage", "beta_pass_at_k", "chinchilla_internal"]
 
 _LOSS_NAMES = ("a", "b", "e", "alpha", "beta")
-_SHIFT = 8  # Stirling's series is used at x + 8 and shifted back by the recurrence
-
-
-# ---------------------------------------------------------------------------------------
-# Beta-binomial coverage in JAX
-
-
-def _stirling_tail(y):
-    """log Gamma(y) - [(y - 1/2) log y - y + log(2 pi) / 2], Stirling's series to y^-9
-    (|error| < 3e-13 for y >= 8)."""
-    r = 1.0 / (y * y)
-    return (1.0 / 12.0 - r * (1.0 / 360.0 - r * (1.0 / 1260.0 - r * (1.0 / 1680.0 - r / 1188.0)))) / y
-
-
-def _log_rising(x, k):
-    """log(Gamma(x + k) / Gamma(x)) for x > 0, k >= 0 (real), from elementary functions.
-
-    Stirling's series at y, written as (y - 1/2) log1p(k / y) + k log(y + k) - k
-    + tail(y + k) - tail(y), which has no cancellation at large y (kappa up to
-    1e12 stays exact to ~1e-13). Below x = 8 the recurrence shifts to y = x + 8:
-    Gamma(x + k) / Gamma(x) = [Gamma(y + k) / Gamma(y)] prod_{j<8} (x + j) / (x + k + j).
-    Why not ``gammaln(x + k) - gammaln(x)``: it cancels at large x (at kappa =
-    1e10 it loses ~1e-5 of log pass@k), where this branch-free form stays exact
-    to ~1e-13 relative everywhere (checked against mpmath).
-    """
-    x, k = jnp.broadcast_arrays(jnp.asarray(x), jnp.asarray(k))
-    small = x < _SHIFT
-    xs = jnp.where(small, x, 1.0)
-    num, den = jnp.ones_like(xs), xs + k
-    for j in range(1, _SHIFT):
-        num = num * (xs + j)
-        den = den * (xs + k + j)
-    shift = jnp.where(small, jnp.log(xs) + jnp.log(num) - jnp.log(den), 0.0)
-    y = jnp.where(small, x + _SHIFT, x)
-    return (y - 0.5) * jnp.log1p(k / y) + k * jnp.log(y + k) - k + _stirling_tail(y + k) - _stirling_tail(y) + shift
-
-
-def _beta_fail(a, b, k):
-    """log E[(1 - p)^k] = log B(a, b + k) - log B(a, b) for p ~ Beta(a, b)."""
-    return _log_rising(b, k) - _log_rising(a + b, k)
-
-
-def beta_pass_at_k(mu, kappa, k, one_minus_mu=None):
-    """Coverage ``1 - B(mu kappa, (1 - mu) kappa + k) / B(mu kappa, (1 - mu) kappa)``
-    (JAX, broadcasting): the expected pass@k when per-problem success rates are
-    Beta with mean ``mu`` and concentration ``kappa``. ``one_minus_mu`` may be
-    given when it is known more precisely than ``1 - mu``. Exactly ``mu`` at
-    k = 1; ``1 - (1 - mu)^k`` as kappa -> inf."""
-    mu = jnp.asarray(mu)
-    om = 1.0 - mu if one_minus_mu is None else jnp.asarray(one_minus_mu)
-    a = jnp.maximum(mu * kappa, 1e-300)
-    b = jnp.maximum(om * kappa, 1e-300)
-    return -jnp.expm1(_beta_fail(a, b, jnp.asarray(k, dtype=a.dtype)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,7 +56,7 @@ def _loss_tuple(loss_params: Any) -> tuple[tuple[str, float], ...] | None:
     if loss_params is None:
         return None
     if hasattr(loss_params, "law") and hasattr(loss_params, "internal"):  # a Fit
-        loss_params = loss_params_of(loss_params)
+        loss_params = chinchilla_internal(loss_params)
     try:
         q = dict(loss_params)
     except (TypeError, ValueError):
@@ -148,7 +95,7 @@ class JointCoverage(Law):
     log_kappa are fitted. ``floor`` / ``ceiling`` (constants, default 0 and 1)
     bound the mean per-sample success, e.g. floor = chance for multiple choice.
     Inputs ``params``, ``tokens``, ``samples``; target ``accuracy``. Fit with
-    ``sl.LeastSquares()`` (linear space); see :func:`fit_joint`.
+    ``sl.LeastSquares()`` (linear space); see :func:`scalinglaws.fitting.fit_joint`.
     """
 
     floor: float = 0.0
@@ -204,10 +151,10 @@ class JointCoverage(Law):
 
     def mean_success(self, p: Mapping[str, Any], loss):
         """(mu, 1 - mu) of the link at ``loss`` (JAX; 1 - mu computed without cancellation)."""
-        z = p["slope"] * (loss - p["L0"])
         span = self.ceiling - self.floor
-        mu = self.floor + span * jax.nn.sigmoid(-z)
-        return mu, (1.0 - self.ceiling) + span * jax.nn.sigmoid(z)
+        # the sigmoid link in SigmoidLink's convention: k = -slope < 0, accuracy falls as loss rises
+        args = (loss, span, self.floor, -p["slope"], p["L0"])
+        return sigmoid(*args), sigmoid_complement(*args)
 
     def predict_from_loss(self, p: Mapping[str, Any], loss, samples):
         """pass@k at a given loss (JAX): the link and Beta parts of the law."""
@@ -274,24 +221,14 @@ class JointCoverage(Law):
 
 
 # ---------------------------------------------------------------------------------------
-# two-step fit, and use of a fit
+# the loss parameters of a fit
 
 
-def _columns(runs: Any, fn: str) -> dict[str, np.ndarray]:
-    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):  # Runs
-        return {k: np.asarray(v) for k, v in runs.columns.items()}
-    if isinstance(runs, Mapping):
-        return {k: np.asarray(v) for k, v in runs.items()}
-    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # DataFrame
-        return {str(k): runs[k].to_numpy() for k in runs.columns}
-    raise LawError(f"`{fn}(runs=...)`: expected Runs, a DataFrame or a mapping of arrays, got "
-                   f"{type(runs).__name__}.", rule="bad runs")
-
-
-def loss_params_of(fit_or_params: Any) -> dict[str, float]:
+def chinchilla_internal(fit_or_params: Any) -> dict[str, float]:
     """Internal Chinchilla parameters (a, b, e, alpha, beta) of a Chinchilla Fit,
     a JointCoverage Fit (fixed or fitted loss), or a mapping of public/internal
-    Chinchilla parameters. For ``best_config(sl.laws.Chinchilla(), params=...)``."""
+    Chinchilla parameters (a Fit is duck-typed: ``.law`` and ``.internal``). Public as
+    :func:`scalinglaws.fitting.loss_params_of`."""
     if hasattr(fit_or_params, "law") and hasattr(fit_or_params, "internal"):
         law = fit_or_params.law
         if isinstance(law, JointCoverage):
@@ -302,101 +239,3 @@ def loss_params_of(fit_or_params: Any) -> dict[str, float]:
         raise LawError(f"`loss_params_of`: expected a Chinchilla or joint_coverage fit, got law {law.name!r}; "
                        "the joint law's loss is Chinchilla's form.", rule="bad law")
     return dict(_loss_tuple(fit_or_params))
-
-
-def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: float = 1.0,
-              objective: Any = None, loss_objective: Any = None, starts: Any = None,
-              return_loss_fit: bool = False, **fit_kwargs: Any):
-    """Fit :class:`JointCoverage` in two steps and return its Fit.
-
-    ``runs`` holds coverage rows (``params``, ``tokens``, ``samples``,
-    ``accuracy``: pass@k of one model at one k; several model sizes), e.g. from
-    :func:`~scalinglaws.aggregate_samples`, and optionally ``loss`` (the
-    model's loss, repeated on its rows) and ``weight``.
-
-    Step 1: when ``loss_fit`` is None, a Chinchilla law is fitted to the
-    distinct (params, tokens, loss) rows (``loss_objective``: the fitter's
-    default, Huber on log loss). ``loss_fit`` may instead be a Chinchilla Fit
-    or a mapping of its public/internal parameters. Step 2: the joint law with
-    those loss parameters fixed, least squares in linear space by default; only
-    slope, L0 and kappa move. ``starts``: None (the link grid plus starts from
-    the known losses) or as for :func:`~scalinglaws.fit`. Extra keyword
-    arguments go to :func:`~scalinglaws.fit` (with least squares ``polish``
-    defaults to 0: the exact-Hessian polish moved the optimum by < 1e-8
-    relative in tests but triples the compile time; pass ``polish=4`` to run it). Returns the joint Fit, or
-    ``(joint_fit, loss_fit)`` with ``return_loss_fit=True`` (loss_fit None when
-    parameters were given).
-    """
-    from ..fitting.api import fit
-    from ..fitting.objectives import LeastSquares
-
-    fn = "fit_joint"
-    cols = _columns(runs, fn)
-    law = JointCoverage(floor=floor, ceiling=ceiling)
-    missing = [c for c in (*law.inputs, law.target) if c not in cols]
-    if missing:
-        raise LawError(f"`{fn}`: the runs lack column(s) {missing}; coverage rows need params, tokens, samples "
-                       f"and accuracy (pass@k). Available: {sorted(cols)}.", column=missing[0],
-                       rule="missing column")
-    step1 = None
-    if loss_fit is None:
-        if "loss" not in cols:
-            raise LawError(f"`{fn}`: give loss_fit= (a Chinchilla fit or its parameters) or a 'loss' column. From "
-                           "accuracy alone the loss law and the link are not separately identified (only "
-                           "slope (E - L0), slope A, slope B, alpha and beta enter the prediction).",
-                           column="loss", rule="missing column")
-        tab = np.stack([np.asarray(cols[c], dtype=np.float64) for c in ("params", "tokens", "loss")], axis=1)
-        tab = np.unique(tab, axis=0)
-        step1 = fit(Chinchilla(), {"params": tab[:, 0], "tokens": tab[:, 1], "loss": tab[:, 2]},
-                    objective=loss_objective)
-        fixed = loss_params_of(step1)
-    else:
-        fixed = loss_params_of(loss_fit)
-
-    data = {c: np.asarray(cols[c], dtype=np.float64) for c in (*law.inputs, law.target)}
-    if "weight" in cols:
-        data["weight"] = np.asarray(cols["weight"], dtype=np.float64)
-    if starts is None:
-        L = np.asarray(law.loss(fixed, {k: jnp.asarray(data[k]) for k in ("params", "tokens")}))
-        link = np.concatenate([law.start_grid()[:, len(_LOSS_NAMES):],
-                               law.link_starts(L, data["samples"], data["accuracy"])], axis=0)
-        link = np.unique(link, axis=0)
-        head = np.tile([fixed[k] for k in _LOSS_NAMES], (len(link), 1))
-        starts = np.concatenate([head, link], axis=1)
-    objective = objective if objective is not None else LeastSquares()
-    if objective.name == "least_squares":
-        # Levenberg-Marquardt's Gauss-Newton curvature is the exact one of least squares at the optimum
-        # up to residual terms, so the exact-Hessian polish adds little here and triples the compile time
-        fit_kwargs.setdefault("polish", 0)
-    jfit = fit(law, data, objective=objective, starts=starts, fixed=fixed, **fit_kwargs)
-    notes = list(getattr(runs, "notes", ()) or ())
-    notes.append("loss parameters fixed: " + (f"fitted in step 1 (Chinchilla on {step1.n_obs} distinct (params, "
-                                             "tokens, loss) rows)" if step1 is not None else "given as loss_fit"))
-    jfit = dataclasses.replace(jfit, notes=tuple(notes))
-    return (jfit, step1) if return_loss_fit else jfit
-
-
-def accuracy_model(fit_or_law: Any, params: Mapping[str, float] | None = None):
-    """``acc(loss, k)`` of a JointCoverage fit (or law plus ``params``), for
-    :func:`scalinglaws.best_config` / ``frontier`` / ``smaller_vs_larger``:
-    the fitted link and Beta coverage, with the loss supplied by the caller
-    (pass the loss law as ``fit_or_law`` there, e.g.
-    ``best_config(sl.laws.Chinchilla(), params=loss_params_of(fit), accuracy_model=accuracy_model(fit), ...)``).
-    Never rises with loss (slope > 0). Returns a
-    :class:`~scalinglaws.CoverageAccuracyModel`."""
-    from ..optimize.test_time import CoverageAccuracyModel, sigmoid_link
-
-    if isinstance(fit_or_law, Law):
-        if params is None:
-            raise LawError("`accuracy_model(law)`: pass the law's parameters as params={...}.",
-                           rule="missing parameters")
-        law, p = fit_or_law, fit_or_law.from_public(params)
-    elif hasattr(fit_or_law, "law") and hasattr(fit_or_law, "internal"):
-        law, p = fit_or_law.law, dict(fit_or_law.internal)
-    else:
-        raise LawError(f"`accuracy_model`: expected a joint_coverage Fit or law, got {type(fit_or_law).__name__}.",
-                       rule="bad argument")
-    if not isinstance(law, JointCoverage):
-        raise LawError(f"`accuracy_model`: expected a joint_coverage fit, got law {law.name!r}.", rule="bad law")
-    link = sigmoid_link(midpoint=float(p["L0"]), slope=float(p["slope"]), floor=law.floor, ceiling=law.ceiling)
-    return CoverageAccuracyModel(link=link, concentration=math.exp(float(p["log_kappa"])))

@@ -1,11 +1,18 @@
-"""Allocation solvers: take a Fit (or a law and its parameters) and a budget."""
+"""Allocation solvers: take a Fit (or a law and its parameters) and a budget.
+
+``total_flops=`` is the total (training + inference) budget in every solver;
+``compute_optimal(fit, flops=...)`` (no inference) also accepts it as ``total_flops=``.
+"""
 from .adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
+from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, SettingGrid,
+                          accuracy_model, best_config, exchange_multiplier, frontier, sigmoid_link,
+                          smaller_vs_larger)
 from .compute_optimal import Allocation, compute_optimal
 from .inference_aware import InferenceAllocation, inference_aware_optimum, lowest_loss
-from .test_time import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, SettingGrid,
-                        best_config, exchange_multiplier, frontier, sigmoid_link, smaller_vs_larger)
+from .width_depth import Split, SplitPoint, best_split
 
 __all__ = ["Allocation", "compute_optimal", "InferenceAllocation", "inference_aware_optimum", "lowest_loss",
            "AccuracyModel", "Comparison", "Config", "CoverageAccuracyModel", "Frontier", "SettingGrid",
-           "best_config", "exchange_multiplier", "frontier", "sigmoid_link", "smaller_vs_larger",
-           "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router"]
+           "accuracy_model", "best_config", "exchange_multiplier", "frontier", "sigmoid_link", "smaller_vs_larger",
+           "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router",
+           "best_split", "Split", "SplitPoint"]

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import optimize as _sopt
 
+from .._report import Reported
 from ..errors import LawError
 
 __all__ = ["AdaptiveAllocation", "allocate_samples", "RouterResult", "two_mode_router"]
@@ -33,7 +34,7 @@ _MAX_DP_CANDIDATES = 1_000_000  # states x choices per bin before "auto" falls b
 
 
 @dataclass(frozen=True)
-class AdaptiveAllocation:
+class AdaptiveAllocation(Reported):
     """Samples per bin and what they buy.
 
     ``samples`` (int per bin) reach ``accuracy`` = sum_b w_b acc_b(k_b) using
@@ -57,9 +58,21 @@ class AdaptiveAllocation:
     saving: float | None
     method: str
 
+    def _headline(self) -> str:
+        match = ("no uniform k up to the curves' end matches it" if self.uniform_to_match is None
+                 else f"uniform k = {self.uniform_to_match} matches it, saving {100 * self.saving:.1f}% of compute")
+        return (f"[[AdaptiveAllocation]] {self.mean_samples:.4g} mean samples of a budget of {self.budget:g} "
+                f"({self.method}): accuracy {self.accuracy:.4f} vs {self.uniform_accuracy:.4f} for uniform "
+                f"k = {self.uniform_samples} (gain {self.gain:+.4f}); {match}")
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per difficulty bin."""
+        return [{"bin": i + 1, "weight": float(w), "samples": int(k), "accuracy": float(a)}
+                for i, (w, k, a) in enumerate(zip(self.weights, self.samples, self.bin_accuracy))]
+
 
 @dataclass(frozen=True)
-class RouterResult:
+class RouterResult(Reported):
     """A two-mode routing policy per bin and its expected cost and accuracy."""
 
     p_think: np.ndarray
@@ -69,6 +82,17 @@ class RouterResult:
     expected_tokens: float
     expected_accuracy: float
     token_budget: float | None
+
+    def _headline(self) -> str:
+        cap = "" if self.token_budget is None else f" within {self.token_budget:g} tokens per query"
+        return (f"[[RouterResult]] two-mode routing{cap}: expected {self.expected_tokens:.4g} tokens per query, "
+                f"expected accuracy {self.expected_accuracy:.4f}")
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per difficulty bin."""
+        return [{"bin": i + 1, "weight": float(w), "p_think": float(p), "tokens": float(t), "accuracy": float(a)}
+                for i, (w, p, t, a) in enumerate(zip(self.weights, self.p_think, self.bin_tokens,
+                                                     self.bin_accuracy))]
 
     def inference_tokens(self, queries: float) -> float:
         """Lifetime inference tokens D_inf = queries * E[T] (for

@@ -16,12 +16,17 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._jax import jax, jnp
+from .._numerics import scan_bisect
+from .._report import Reported, format_rows
 from ..errors import LawError
 from ..laws.base import Law, predict_jit
+from ._resolve import resolve_law
+
+__all__ = ["Allocation", "compute_optimal", "range_warnings"]
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Reported):
     """The compute-optimal split of each budget. ``params`` is N*, ``tokens`` D*;
     arrays when the budget was an array, floats for a scalar budget."""
 
@@ -38,13 +43,12 @@ class Allocation:
         return [dict(flops=float(c), params=float(n), tokens=float(d), tokens_per_param=float(r), loss=float(lv))
                 for c, n, d, r, lv in zip(*cols)]
 
-    def table(self) -> str:
-        head = f"{'FLOPs':>10}  {'N* (params)':>12}  {'D* (tokens)':>12}  {'D*/N*':>7}  {'loss':>7}"
-        out = [head, "-" * len(head)]
-        for r in self.rows():
-            out.append(f"{r['flops']:>10.3g}  {r['params']:>12.4g}  {r['tokens']:>12.4g}  "
-                       f"{r['tokens_per_param']:>7.2f}  {r['loss']:>7.4f}")
-        return "\n".join(out)
+    def _headline(self) -> str:
+        return f"[[Allocation]] compute-optimal N*, D* under C = 6 N D ({self.method})"
+
+    def _body(self) -> str:
+        return format_rows(self.rows(), {"flops": "FLOPs", "params": "N* (params)", "tokens": "D* (tokens)",
+                                         "tokens_per_param": "D*/N*", "loss": "loss"})
 
 
 def range_warnings(fit: Any, N: np.ndarray, D: np.ndarray, fn: str) -> tuple[str, ...]:
@@ -63,16 +67,6 @@ def range_warnings(fit: Any, N: np.ndarray, D: np.ndarray, fn: str) -> tuple[str
     return tuple(out)
 
 
-def _law_and_params(fit_or_law: Any, params: Mapping[str, float] | None) -> tuple[Law, dict[str, float], Any]:
-    if isinstance(fit_or_law, Law):
-        if params is None:
-            raise LawError("`compute_optimal(law, ...)`: pass the law's parameters as params={...}.", rule="missing parameters")
-        return fit_or_law, fit_or_law.from_public(params), None
-    if hasattr(fit_or_law, "law") and hasattr(fit_or_law, "internal"):
-        return fit_or_law.law, dict(fit_or_law.internal), fit_or_law
-    raise LawError(f"`compute_optimal`: expected a Fit or a Law, got {type(fit_or_law).__name__}.", rule="bad argument")
-
-
 def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pj = {k: jnp.asarray(v) for k, v in p.items()}
 
@@ -87,20 +81,7 @@ def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping
         hi_u = jnp.log(c6)  # D >= 1 token
         lo_u = jnp.zeros_like(c6)  # N >= 1 parameter
         grid = lo_u + (hi_u - lo_u) * jnp.linspace(0.02, 0.98, 97)
-        vals = jax.vmap(lambda u: loss_at(u, c6, ex))(grid)
-        vals = jnp.where(jnp.isfinite(vals), vals, jnp.inf)
-        k = jnp.argmin(vals)
-        a = grid[jnp.maximum(k - 1, 0)]
-        b = grid[jnp.minimum(k + 1, grid.shape[0] - 1)]
-
-        def body(_, ab):
-            a, b = ab
-            m = 0.5 * (a + b)
-            g = dloss(m, c6, ex)
-            return jnp.where(g > 0, a, m), jnp.where(g > 0, m, b)
-
-        a, b = jax.lax.fori_loop(0, 200, body, (a, b))
-        u = 0.5 * (a + b)
+        u, k, _ = scan_bisect(lambda u: loss_at(u, c6, ex), lambda u: dloss(u, c6, ex), grid, 200)
         edge = (k == 0) | (k == grid.shape[0] - 1)
         return u, jnp.exp(loss_at(u, c6, ex)), edge
 
@@ -114,8 +95,8 @@ def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping
     return N, flops / (6.0 * N), np.asarray(lv)
 
 
-def compute_optimal(fit_or_law: Any, flops: Any, *, params: Mapping[str, float] | None = None,
-                    method: str = "auto", **inputs: Any) -> Allocation:
+def compute_optimal(fit_or_law: Any, flops: Any = None, *, params: Mapping[str, float] | None = None,
+                    method: str = "auto", total_flops: Any = None, **inputs: Any) -> Allocation:
     """The loss-minimising (N, D) for each training budget ``flops`` (C = 6ND).
 
     ``fit_or_law`` is a :class:`Fit`, or a :class:`Law` together with
@@ -123,8 +104,18 @@ def compute_optimal(fit_or_law: Any, flops: Any, *, params: Mapping[str, float] 
     form when the law has one), ``"closed"`` or ``"numeric"``. Extra inputs the
     law needs (e.g. ``unique_tokens=`` for the data-constrained law) are passed
     as keywords. Warns when the optimum lies outside the range of the fitted runs.
+    ``total_flops=`` is accepted as the same budget (the name every solver uses for the
+    total budget; here there is no inference, so the total is the training budget); give
+    one of ``flops`` and ``total_flops``.
     """
-    law, p, fit = _law_and_params(fit_or_law, params)
+    if flops is not None and total_flops is not None:
+        raise LawError("`compute_optimal`: give the budget once, as flops= or total_flops= (the same thing "
+                       "here: no inference is counted), not both.", rule="bad argument")
+    if flops is None and total_flops is None:
+        raise LawError("`compute_optimal`: give the training budget, flops= (or total_flops=).",
+                       rule="missing budget")
+    flops = flops if flops is not None else total_flops
+    law, p, fit = resolve_law(fit_or_law, params, "compute_optimal")
     scalar = np.ndim(flops) == 0
     C = np.atleast_1d(np.asarray(flops, dtype=np.float64))
     if not np.all(np.isfinite(C)) or np.any(C <= 0):

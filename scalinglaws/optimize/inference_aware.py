@@ -10,7 +10,7 @@ its lifetime inference demand ``D_inf`` (tokens generated) is counted,
     min_{N, D}  L(N, D)                subject to  6 N D + 2 N D_inf = C_total.
 
 Chinchilla (L = E + A N^-alpha + B D^-beta) is solved exactly, in float64 and
-vectorised with NumPy. On the constraint, D(N) = (B / (target - E - A N^-alpha))^(1/beta);
+vectorised (jitted JAX kernels, inputs padded to a few bucket sizes). On the constraint, D(N) = (B / (target - E - A N^-alpha))^(1/beta);
 write s = A N^-alpha / (target - E), the share of the reducible loss due to N.
 The cost's derivative in log N vanishes where
 
@@ -25,7 +25,8 @@ monotone and bisected the same way.
 Other laws in (params, tokens) go through a numeric path in JAX: D(N) from the
 constraint by bisection in log D, the cost's derivative by implicit
 differentiation, a coarse scan in log N, then bisection on the derivative's
-sign (vmapped over the inputs).
+sign (vmapped over the inputs). Every bisection here is the package's one kernel,
+:func:`scalinglaws._numerics.bisect` / :func:`~scalinglaws._numerics.scan_bisect`.
 
 ``inference_cost`` (default 1) weighs an inference FLOP against a training
 FLOP, for Sardana's real-cost variant (different hardware or utilisation);
@@ -43,9 +44,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._jax import jax, jnp
+from .._numerics import bisect, scan_bisect
+from .._report import Reported, format_rows
 from ..errors import LawError
 from ..laws.base import Law
 from ..laws.loss import Chinchilla
+from ._resolve import resolve_law
 from .compute_optimal import range_warnings
 
 __all__ = ["InferenceAllocation", "inference_aware_optimum", "lowest_loss"]
@@ -55,7 +59,7 @@ _LN2 = math.log(2.0)
 
 
 @dataclass(frozen=True)
-class InferenceAllocation:
+class InferenceAllocation(Reported):
     """An allocation that counts inference. Floats for scalar inputs, arrays otherwise.
 
     ``params`` is N*, ``tokens`` the training tokens D_train*, ``loss`` the
@@ -87,30 +91,18 @@ class InferenceAllocation:
         cols = [c.ravel() for c in np.broadcast_arrays(*(np.atleast_1d(getattr(self, n)) for n in names))]
         return [{n: float(c[i]) for n, c in zip(names, cols)} for i in range(cols[0].size)]
 
-    def table(self) -> str:
-        head = f"{'D_inf':>10}  {'N*':>10}  {'D_train*':>10}  {'D/N':>8}  {'loss':>7}  {'total FLOPs':>11}"
-        out = [head, "-" * len(head)]
-        for r in self.rows():
-            out.append(f"{r['inference_tokens']:>10.3g}  {r['params']:>10.4g}  {r['tokens']:>10.4g}  "
-                       f"{r['tokens_per_param']:>8.1f}  {r['loss']:>7.4f}  {r['total_flops']:>11.4g}")
-        return "\n".join(out)
+    def _headline(self) -> str:
+        what = ("cheapest model reaching the target loss" if self.chinchilla_params is not None
+                else "lowest loss for the total budget")
+        return f"[[InferenceAllocation]] {what}, inference counted ({self.method})"
+
+    def _body(self) -> str:
+        return format_rows(self.rows(), {"inference_tokens": "D_inf", "params": "N*", "tokens": "D_train*",
+                                         "tokens_per_param": "D/N", "loss": "loss", "total_flops": "total FLOPs"})
 
 
 # ---------------------------------------------------------------------------------------
-# input handling (shared with test_time.py)
-
-def resolve_law(fit_or_law: Any, params: Mapping[str, float] | None, fn: str) -> tuple[Law, dict[str, float], Any]:
-    """(law, internal parameters, fit or None) from a Fit, or a Law plus ``params``."""
-    if isinstance(fit_or_law, Law):
-        if params is None:
-            raise LawError(f"`{fn}(law, ...)`: pass the law's parameters as params={{...}} "
-                           f"(public names {list(fit_or_law.public_names)} or internal ones).",
-                           rule="missing parameters")
-        return fit_or_law, fit_or_law.from_public(params), None
-    if hasattr(fit_or_law, "law") and hasattr(fit_or_law, "internal"):
-        return fit_or_law.law, dict(fit_or_law.internal), fit_or_law
-    raise LawError(f"`{fn}`: expected a Fit or a Law, got {type(fit_or_law).__name__}.", rule="bad argument")
-
+# input handling (shared with best_config.py)
 
 def _check_law(law: Law, fn: str) -> None:
     if tuple(law.inputs) != ("params", "tokens"):
@@ -137,80 +129,89 @@ def as_array(name: str, value: Any, fn: str, *, lower: float = 0.0, strict: bool
 _range_warnings = range_warnings  # shared with compute_optimal
 
 
-def _bisect(f, lo: np.ndarray, hi: np.ndarray, iters: int = 200) -> np.ndarray:
-    """Root of an increasing ``f`` on [lo, hi] (f(lo) <= 0 <= f(hi)), vectorised,
-    stopped once no midpoint moves any more."""
-    lo, hi = lo.copy(), hi.copy()
-    for _ in range(iters):
-        m = 0.5 * (lo + hi)
-        moving = (m != lo) & (m != hi)
-        if not np.any(moving):
-            break
-        pos = f(m) > 0
-        hi = np.where(pos & moving, m, hi)
-        lo = np.where(~pos & moving, m, lo)
-    return 0.5 * (lo + hi)
+def _softplus(x):
+    return jnp.logaddexp(0.0, x)
 
 
-def _softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
+def _bucketed(kernel, consts: tuple, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``kernel(*consts, *arrays)`` on same-shape arrays, flattened and padded up to a power of
+    four (at least 64) with copies of the first element, so that nearby sizes share one compile."""
+    shape = arrays[0].shape
+    flat = [np.ravel(a).astype(np.float64) for a in arrays]
+    n = flat[0].size
+    size = 64
+    while size < n:
+        size *= 4
+    padded = [jnp.asarray(np.concatenate([f, np.full(size - n, f[0] if n else 1.0)])) for f in flat]
+    out = kernel(*(jnp.asarray(float(c)) for c in consts), *padded)
+    return tuple(np.asarray(o)[:n].reshape(shape) for o in out)
 
 
 # ---------------------------------------------------------------------------------------
 # Chinchilla, exact
 
-def _chinchilla_optimum(p: Mapping[str, float], target: np.ndarray, dinf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """log N*, log D* for each (target, D_inf) (already checked: target > E)."""
-    a, b, al, be = p["a"], p["b"], p["alpha"], p["beta"]
-    lg = np.log(target - math.exp(p["e"]))
-    lr = math.log(al / be)
+@jax.jit
+def _chinchilla_optimum_kernel(a, b, e, al, be, target, dinf):
+    lg = jnp.log(target - jnp.exp(e))
+    lr = jnp.log(al / be)
 
     def logs(z):  # z = log(s/(1-s)) + log r > 0
         q = z - lr
         return (a - lg + _softplus(-q)) / al, (b - lg + _softplus(q)) / be
 
-    with np.errstate(divide="ignore"):
-        ldinf = np.log(dinf)
+    ldinf = jnp.log(dinf)
 
     def F(t):  # increasing in t = log z; zero at the optimum
-        z = np.exp(t)
+        z = jnp.exp(t)
         _, lD = logs(z)
-        return _LN3 + lD + z + np.log(-np.expm1(-z)) - ldinf
+        return _LN3 + lD + z + jnp.log(-jnp.expm1(-z)) - ldinf
 
     # for z >= log 2: log(e^z - 1) >= z - log 2 and softplus(q) >= q give a linear lower
     # bound on F, whose root bounds the optimum from above
     z_lin = (ldinf + _LN2 - _LN3 - (b - lg - lr) / be) / (1.0 + 1.0 / be)
-    t_hi = np.log(np.maximum(z_lin, _LN2) + 1.0)
-    t_lo = np.full_like(t_hi, -700.0)
+    t_hi = jnp.log(jnp.maximum(z_lin, _LN2) + 1.0)
+    t_lo = jnp.full_like(t_hi, -700.0)
     pos = dinf > 0
-    t = _bisect(F, t_lo, t_hi) if np.any(pos) else t_lo
-    z = np.where(pos, np.exp(t), 0.0)
+    t = bisect(F, t_lo, jnp.where(pos, t_hi, t_lo), 200)
+    z = jnp.where(pos, jnp.exp(t), 0.0)
     return logs(z)
 
 
-def _chinchilla_lowest(p: Mapping[str, float], C: np.ndarray, dinf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """log N, log D minimising the loss on 6ND + 2N D_inf = C (D_inf > 0)."""
-    a, b, al, be = p["a"], p["b"], p["alpha"], p["beta"]
-    lC, lDw = np.log(C), np.log(dinf)
+def _chinchilla_optimum(p: Mapping[str, float], target: np.ndarray, dinf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log N*, log D* for each (target, D_inf) (already checked: target > E)."""
+    target, dinf = np.broadcast_arrays(np.asarray(target, dtype=np.float64), np.asarray(dinf, dtype=np.float64))
+    consts = (p["a"], p["b"], p["e"], p["alpha"], p["beta"])
+    return _bucketed(_chinchilla_optimum_kernel, consts, target, dinf)
+
+
+@jax.jit
+def _chinchilla_lowest_kernel(a, b, al, be, C, dinf):
+    lC, lDw = jnp.log(C), jnp.log(dinf)
 
     def logs(q):  # q = logit(x), x = 6ND / C the training share
         return lC - _softplus(q) - _LN2 - lDw, lDw - _LN3 + q
 
     def G(q):  # d L / d q has the sign of this; increasing in q
         lN, lD = logs(q)
-        return (math.log(al) + a - al * lN - _softplus(-q)) - (math.log(be) + b - be * lD)
+        return (jnp.log(al) + a - al * lN - _softplus(-q)) - (jnp.log(be) + b - be * lD)
 
-    half = np.full_like(lC, 64.0)
-    for _ in range(12):  # widen until the root is bracketed
+    def widen(_, half):  # until the root is bracketed
         bad = (G(-half) > 0) | (G(half) < 0)
-        if not np.any(bad):
-            break
-        half = np.where(bad, 2.0 * half, half)
-    q = _bisect(G, -half, half)
-    return logs(q)
+        return jnp.where(bad, 2.0 * half, half)
+
+    half = jax.lax.fori_loop(0, 12, widen, jnp.full_like(lC, 64.0))
+    return logs(bisect(G, -half, half, 200))
+
+
+def _chinchilla_lowest(p: Mapping[str, float], C: np.ndarray, dinf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log N, log D minimising the loss on 6ND + 2N D_inf = C (D_inf > 0)."""
+    consts = (p["a"], p["b"], p["alpha"], p["beta"])
+    return _bucketed(_chinchilla_lowest_kernel, consts, np.asarray(C, dtype=np.float64),
+                     np.asarray(dinf, dtype=np.float64))
 
 
 def _chinchilla_loss(p: Mapping[str, float], lN: np.ndarray, lD: np.ndarray) -> np.ndarray:
+    lN, lD = np.asarray(lN), np.asarray(lD)
     return np.exp(np.logaddexp(np.logaddexp(p["a"] - p["alpha"] * lN, p["b"] - p["beta"] * lD), p["e"]))
 
 
@@ -233,15 +234,8 @@ def _numeric_optimum_solver(law: Law):
 
     def tokens_for(pj, u, lt):  # log D with log L(u, log D) = lt; feasible flag
         feasible = logL(pj, u, _V_MAX) < lt
-
-        def body(_, ab):
-            lo, hi = ab
-            m = 0.5 * (lo + hi)
-            above = logL(pj, u, m) > lt
-            return jnp.where(above, m, lo), jnp.where(above, hi, m)
-
-        lo, hi = jax.lax.fori_loop(0, 120, body, (jnp.zeros_like(u), jnp.full_like(u, _V_MAX)))
-        return 0.5 * (lo + hi), feasible
+        v = bisect(lambda m: lt - logL(pj, u, m), jnp.zeros_like(u), jnp.full_like(u, _V_MAX), 120)
+        return v, feasible
 
     def log_cost(pj, u, lt, di):
         v, ok = tokens_for(pj, u, lt)
@@ -254,18 +248,7 @@ def _numeric_optimum_solver(law: Law):
 
     def solve(pj, lt, di):
         grid = jnp.linspace(0.0, _U_MAX, 129)
-        vals = jax.vmap(lambda u: log_cost(pj, u, lt, di))(grid)
-        k = jnp.argmin(vals)
-        lo, hi = grid[jnp.maximum(k - 1, 0)], grid[jnp.minimum(k + 1, grid.shape[0] - 1)]
-
-        def body(_, ab):
-            lo, hi = ab
-            m = 0.5 * (lo + hi)
-            up = slope(pj, m, lt, di) > 0
-            return jnp.where(up, lo, m), jnp.where(up, m, hi)
-
-        lo, hi = jax.lax.fori_loop(0, 100, body, (lo, hi))
-        u = 0.5 * (lo + hi)
+        u, k, vals = scan_bisect(lambda u: log_cost(pj, u, lt, di), lambda u: slope(pj, u, lt, di), grid, 100)
         v, ok = tokens_for(pj, u, lt)
         edge = (k == 0) | (k == grid.shape[0] - 1) | ~jnp.isfinite(vals[k])
         return u, v, edge | ~ok
@@ -296,19 +279,8 @@ def _numeric_lowest_solver(law: Law):
 
     def solve(pj, lC, lDw):
         grid = jnp.linspace(-60.0, 60.0, 241)
-        vals = jax.vmap(lambda q: logL(q, pj, lC, lDw))(grid)
-        vals = jnp.where(jnp.isfinite(vals), vals, jnp.inf)
-        k = jnp.argmin(vals)
-        lo, hi = grid[jnp.maximum(k - 1, 0)], grid[jnp.minimum(k + 1, grid.shape[0] - 1)]
-
-        def body(_, ab):
-            lo, hi = ab
-            m = 0.5 * (lo + hi)
-            up = dq(m, pj, lC, lDw) > 0
-            return jnp.where(up, lo, m), jnp.where(up, m, hi)
-
-        lo, hi = jax.lax.fori_loop(0, 100, body, (lo, hi))
-        lN, lD = logs(0.5 * (lo + hi), lC, lDw)
+        q, k, _ = scan_bisect(lambda q: logL(q, pj, lC, lDw), lambda q: dq(q, pj, lC, lDw), grid, 100)
+        lN, lD = logs(q, lC, lDw)
         return lN, lD, (k == 0) | (k == grid.shape[0] - 1)
 
     return jax.jit(jax.vmap(solve, in_axes=(None, 0, 0)))

@@ -1,4 +1,4 @@
-"""Test-time compute: trading pretraining against inference at equal total compute.
+"""The best configuration of training and test-time compute at equal total compute.
 
 - :func:`exchange_multiplier`: Snell et al. (2024), how much more inference a
   model M times smaller may spend at equal total FLOPs: ``M + 3 (M - 1) / R``,
@@ -18,7 +18,8 @@ Accuracy models. Anything callable as ``acc(loss, x)`` (NumPy arrays that
 broadcast; ``x`` the searched inference setting: samples k by default, tokens T
 per sample when ``tokens_per_sample`` is a sequence) that never rises with loss.
 :class:`CoverageAccuracyModel` builds one from a loss -> per-sample success link
-(e.g. :func:`sigmoid_link`, or a fitted link law) and a coverage law in k.
+(e.g. :func:`sigmoid_link`, or a fitted link law) and a coverage law in k;
+:func:`accuracy_model` builds one from a fitted :class:`~scalinglaws.laws.JointCoverage`.
 
 How the search works: for a fixed setting x, per-query cost is linear in N, so
 the training budget is C_total - queries * C_query(N, x) and the best (N, D) for
@@ -38,14 +39,17 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 from scipy import optimize as _sopt
-from scipy import special as _sp
 
+from .._numerics import beta_binomial_pass_at_k, sigmoid
+from .._report import Reported, format_rows
 from ..errors import LawError
 from ..laws.base import Law
+from ..laws.joint import JointCoverage
 from ..laws.loss import Chinchilla
-from .inference_aware import _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs, resolve_law
+from ._resolve import resolve_law
+from .inference_aware import _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs
 
-__all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "exchange_multiplier", "best_config",
+__all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "accuracy_model", "exchange_multiplier", "best_config",
            "Config", "SettingGrid", "frontier", "Frontier", "smaller_vs_larger", "Comparison", "HOFFMANN"]
 
 #: Hoffmann et al. (2022) Approach 3, unrounded (internal Chinchilla parameters), the
@@ -85,8 +89,12 @@ class AccuracyModel(Protocol):
 
 
 def sigmoid_link(midpoint: float, slope: float, floor: float = 0.0, ceiling: float = 1.0) -> Callable:
-    """A loss -> per-sample success link, ``floor + (ceiling - floor) / (1 + exp(slope (L - midpoint)))``
-    (Bhagia et al. 2024's sigmoid, written to fall with loss for ``slope > 0``)."""
+    """A loss -> per-sample success link, ``floor + (ceiling - floor) / (1 + exp(slope (L - midpoint)))``.
+
+    This is :class:`~scalinglaws.laws.SigmoidLink`'s formula (Bhagia et al. 2024),
+    ``a / (1 + exp(-k (L - L0))) + b``, with a = ceiling - floor, b = floor, L0 = midpoint
+    and k = -slope: in SigmoidLink's convention k < 0, accuracy falls as loss rises, so
+    here ``slope = -k > 0``. Returns a NumPy callable ``link(loss)``."""
     for name, v in (("midpoint", midpoint), ("slope", slope), ("floor", floor), ("ceiling", ceiling)):
         if not math.isfinite(v):
             raise LawError(f"`sigmoid_link({name}=...)` must be finite, got {v}.", rule="not finite", value=v)
@@ -97,8 +105,10 @@ def sigmoid_link(midpoint: float, slope: float, floor: float = 0.0, ceiling: flo
         raise LawError(f"`sigmoid_link`: need 0 <= floor < ceiling <= 1, got floor={floor}, ceiling={ceiling}.",
                        rule="out of range")
 
+    a, b, k = ceiling - floor, floor, -slope
+
     def link(loss):
-        return floor + (ceiling - floor) * _sp.expit(-slope * (np.asarray(loss, dtype=np.float64) - midpoint))
+        return np.asarray(sigmoid(np.asarray(loss, dtype=np.float64), a, b, k, midpoint), dtype=np.float64)
 
     return link
 
@@ -120,24 +130,6 @@ def _link_callable(link: Any) -> Callable:
         raise LawError(f"`CoverageAccuracyModel(link=...)` must be callable loss -> success or a fitted link, "
                        f"got {type(link).__name__}.", rule="bad link")
     return link
-
-
-def _stirling_tail(y: np.ndarray) -> np.ndarray:
-    """log Gamma(y) - [(y - 1/2) log y - y + log(2 pi)/2], asymptotic (|error| < 1e-12 for y >= 20)."""
-    y2 = y * y
-    return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * y2)) / y2) / y
-
-
-def _lgamma_ratio(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """log(Gamma(x + k) / Gamma(x)) for x > 0, k >= 0, without the cancellation of
-    gammaln(x + k) - gammaln(x) at large x (Stirling's series there)."""
-    x, k = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(k, dtype=np.float64))
-    big = x >= 20.0
-    xs = np.where(big, x, 20.0)
-    stirling = ((xs - 0.5) * np.log1p(k / xs) + k * np.log(xs + k) - k
-                + _stirling_tail(xs + k) - _stirling_tail(xs))
-    xg = np.where(big, 1.0, x)
-    return np.where(big, stirling, _sp.gammaln(xg + k) - _sp.gammaln(xg))
 
 
 @dataclass(frozen=True)
@@ -188,15 +180,30 @@ class CoverageAccuracyModel:
             a, b = p * kap, (1.0 - p) * kap
             inner = (a > 0) & (b > 0)
             a_, b_ = np.where(inner, a, 1.0), np.where(inner, b, 1.0)
-            fail = np.exp(_lgamma_ratio(b_, k) - _lgamma_ratio(a_ + b_, k))
-            return np.where(inner, 1.0 - fail, np.where(a > 0, 1.0, 0.0) * np.ones_like(k))
+            cover = np.asarray(beta_binomial_pass_at_k(a_, b_, k), dtype=np.float64)
+            return np.where(inner, cover, np.where(a > 0, 1.0, 0.0) * np.ones_like(k))
+
+
+def accuracy_model(fit_or_law: Any, params: Mapping[str, float] | None = None) -> CoverageAccuracyModel:
+    """``acc(loss, k)`` of a JointCoverage fit (or law plus ``params``), for
+    :func:`best_config` / :func:`frontier` / :func:`smaller_vs_larger`: the fitted link
+    and Beta coverage, with the loss supplied by the caller (pass the loss law as
+    ``fit_or_law`` there, e.g. ``best_config(sl.laws.Chinchilla(),
+    params=sl.fitting.loss_params_of(fit), accuracy_model=accuracy_model(fit), ...)``).
+    Never rises with loss (slope > 0). Returns a :class:`CoverageAccuracyModel`."""
+    fn = "accuracy_model"
+    law, p, _ = resolve_law(fit_or_law, params, fn, what="a joint_coverage Fit or law")
+    if not isinstance(law, JointCoverage):
+        raise LawError(f"`{fn}`: expected a joint_coverage fit, got law {law.name!r}.", rule="bad law")
+    link = sigmoid_link(midpoint=float(p["L0"]), slope=float(p["slope"]), floor=law.floor, ceiling=law.ceiling)
+    return CoverageAccuracyModel(link=link, concentration=math.exp(float(p["log_kappa"])))
 
 
 # ---------------------------------------------------------------------------------------
 # results
 
 @dataclass(frozen=True)
-class SettingGrid:
+class SettingGrid(Reported):
     """Every inference setting considered, each with its best N and D
     (arrays over settings; infeasible settings have ``feasible`` False and NaNs)."""
 
@@ -216,20 +223,21 @@ class SettingGrid:
                  "inference_flops")
         return [{n: float(getattr(self, n)[i]) for n in names} for i in range(self.samples.shape[0])]
 
-    def table(self) -> str:
-        head = (f"{'k':>6}  {'T':>8}  {'N':>10}  {'D':>10}  {'D/N':>8}  {'loss':>7}  {'accuracy':>8}  "
-                f"{'train share':>11}")
-        out = [head, "-" * len(head)]
+    def _headline(self) -> str:
+        return f"[[SettingGrid]] every {self.axis} setting searched, each with its best N and D"
+
+    def _body(self) -> str:
+        rows = []
         for r in self.rows():
             tot = r["train_flops"] + r["inference_flops"]
-            out.append(f"{r['samples']:>6.4g}  {r['tokens_per_sample']:>8.4g}  {r['params']:>10.4g}  "
-                       f"{r['tokens']:>10.4g}  {r['tokens'] / r['params']:>8.1f}  {r['loss']:>7.4f}  "
-                       f"{r['accuracy']:>8.4f}  {r['train_flops'] / tot:>11.3f}")
-        return "\n".join(out)
+            rows.append({**r, "tokens_per_param": r["tokens"] / r["params"], "train_share": r["train_flops"] / tot})
+        return format_rows(rows, {"samples": "k", "tokens_per_sample": "T", "params": "N", "tokens": "D",
+                                  "tokens_per_param": "D/N", "loss": "loss", "accuracy": "accuracy",
+                                  "train_share": "train share"})
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Reported):
     """The accuracy-maximising configuration for one total budget.
 
     ``params`` N, ``tokens`` D (training), ``samples`` k and ``tokens_per_sample``
@@ -257,15 +265,23 @@ class Config:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
-    def summary(self) -> str:
-        return (f"N = {self.params:.4g} params, D = {self.tokens:.4g} tokens ({self.tokens_per_param:.1f} per param), "
-                f"k = {self.samples:g} x T = {self.tokens_per_sample:g} tokens per query; predicted accuracy "
-                f"{self.accuracy:.4f} (loss {self.loss:.4f}); training {100 * self.train_share:.1f}% / "
-                f"inference {100 * self.inference_share:.1f}% of {self.total_flops:.3g} FLOPs")
+    def _headline(self) -> str:
+        return "[[Config]] the accuracy-maximising training and inference configuration"
+
+    def _body(self) -> str:
+        return (f"  N = {self.params:.4g} params, D = {self.tokens:.4g} tokens ({self.tokens_per_param:.1f} per param), "
+                f"k = {self.samples:g} x T = {self.tokens_per_sample:g} tokens per query\n"
+                f"  predicted accuracy {self.accuracy:.4f} (loss {self.loss:.4f}) for {self.queries:.4g} queries\n"
+                f"  training {100 * self.train_share:.1f}% / inference {100 * self.inference_share:.1f}% of "
+                f"{self.total_flops:.3g} FLOPs")
+
+    def rows(self) -> list[dict[str, float]]:
+        """The grid of every setting considered (one row per setting)."""
+        return self.grid.rows()
 
 
 @dataclass(frozen=True)
-class Frontier:
+class Frontier(Reported):
     """Accuracy against total compute. Per size (rows) and budget (columns):
     ``accuracy`` at the best setting ``setting`` (NaN where the size cannot serve
     the queries at all) with training tokens ``tokens``; ``envelope_*`` the upper
@@ -286,9 +302,23 @@ class Frontier:
     optimal_tokens: np.ndarray
     optimal_setting: np.ndarray
 
+    def _headline(self) -> str:
+        return (f"[[Frontier]] accuracy against total compute at {self.queries:.4g} queries "
+                f"(best {self.axis} setting per size; envelope over the sizes; optimum over any N)")
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per budget: the envelope over the sizes and the free-size optimum."""
+        return [{"total_flops": float(c), "envelope_accuracy": float(ea), "envelope_size": float(es),
+                 "envelope_setting": float(et), "optimal_accuracy": float(oa), "optimal_params": float(op),
+                 "optimal_tokens": float(ot), "optimal_setting": float(os_)}
+                for c, ea, es, et, oa, op, ot, os_ in zip(self.total_flops, self.envelope_accuracy,
+                                                           self.envelope_size, self.envelope_setting,
+                                                           self.optimal_accuracy, self.optimal_params,
+                                                           self.optimal_tokens, self.optimal_setting)]
+
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Reported):
     """Smaller models with more inference against larger ones, at equal total
     compute, as query volume varies. ``gain = small_accuracy - large_accuracy``;
     ``crossovers`` the query volumes where the gain changes sign (root-found),
@@ -306,6 +336,17 @@ class Comparison:
     large_setting: np.ndarray
     crossovers: np.ndarray
     crossover: float | None
+
+    def _headline(self) -> str:
+        cross = "no crossover" if self.crossover is None else f"first crossover at {self.crossover:.4g} queries"
+        return (f"[[Comparison]] smaller (with more inference) vs larger models at {self.total_flops:.3g} FLOPs; "
+                f"{cross}")
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per query volume."""
+        names = ("queries", "small_accuracy", "large_accuracy", "gain", "small_params", "large_params",
+                 "small_setting", "large_setting")
+        return [{n: float(getattr(self, n)[i]) for n in names} for i in range(self.queries.size)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy import optimize, special
 
+from .._numerics import beta_binomial_pass_at_k
+from .._report import Reported
 from ..errors import DataError
+from ..runs import CANONICAL_COLUMNS, CATEGORICAL_COLUMNS, Runs, as_runs
 
 __all__ = ["pass_at_k", "BetaFit", "fit_beta_binomial", "aggregate_samples", "SampleSummary", "Curves"]
 
@@ -104,7 +107,7 @@ def pass_at_k(n: Any, c: Any, k: Any) -> np.ndarray | float:
 
 
 @dataclass(frozen=True)
-class BetaFit:
+class BetaFit(Reported):
     """Per-problem solve rates p ~ Beta(alpha, beta), fitted by maximum likelihood.
 
     ``loglik`` is the beta-binomial log-likelihood at the optimum (including
@@ -137,10 +140,26 @@ class BetaFit:
         k = np.asarray(k, dtype=np.float64)
         if np.any(~np.isfinite(k) | (k < 0)):
             raise ValueError("BetaFit.pass_at_k: k must be finite and >= 0.")
-        a, b = self.alpha, self.beta
-        logq = special.gammaln(b + k) + special.gammaln(a + b) - special.gammaln(b) - special.gammaln(a + b + k)
-        out = 0.0 - np.expm1(logq)
+        out = np.asarray(beta_binomial_pass_at_k(self.alpha, self.beta, k), dtype=np.float64)
         return float(out) if out.ndim == 0 else out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.at_bound:
+            out.append("log alpha / log beta reached the search box [-15, 15] or the counts are degenerate "
+                       "(every problem solved or none): the estimate is only a bound")
+        if not self.converged:
+            out.append("the likelihood maximisation did not report convergence")
+        return tuple(out)
+
+    def _headline(self) -> str:
+        return (f"[[BetaFit]] per-problem solve rates ~ Beta(alpha={self.alpha:.4g}, beta={self.beta:.4g}) "
+                f"over {self.n_problems} problems")
+
+    def _body(self) -> str:
+        return (f"  mean solve rate {self.mean:.4g}; log-likelihood {self.loglik:.6g}; AIC {self.aic:.6g}\n"
+                f"  expected pass@k: " + ", ".join(f"k={k}: {self.pass_at_k(k):.4g}" for k in (1, 10, 100, 1000)))
 
 
 def _bb_negloglik(theta: np.ndarray, n: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -214,7 +233,7 @@ def fit_beta_binomial(n: Any, c: Any) -> BetaFit:
 
 
 @dataclass(frozen=True)
-class Curves:
+class Curves(Reported):
     """Mean pass@k (and majority@k, when answers were given) over a set of problems."""
 
     ks: np.ndarray
@@ -222,9 +241,18 @@ class Curves:
     majority_at_k: np.ndarray | None
     n_problems: int
 
+    def _headline(self) -> str:
+        return f"[[Curves]] mean pass@k over {self.n_problems} problems"
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per k."""
+        maj = self.majority_at_k
+        return [{"k": int(k), "pass_at_k": float(p), **({} if maj is None else {"majority_at_k": float(maj[i])})}
+                for i, (k, p) in enumerate(zip(self.ks, self.pass_at_k))]
+
 
 @dataclass(frozen=True)
-class SampleSummary:
+class SampleSummary(Reported):
     """Per-problem counts and curves of one group (e.g. one model).
 
     ``problems``, ``n``, ``c``, ``score`` and ``bin`` are per problem (sorted by
@@ -250,21 +278,56 @@ class SampleSummary:
     def pass_rate(self) -> np.ndarray:
         return self.c / self.n
 
+    def _headline(self) -> str:
+        return f"[[SampleSummary]] group {self.key!r}: {self.problems.size} problems, mean pass@k"
+
+    def rows(self) -> list[dict[str, float]]:
+        """One row per k: the mean pass@k (and majority@k) over the group's problems."""
+        maj = self.majority_at_k
+        return [{"k": int(k), "pass_at_k": float(p), **({} if maj is None else {"majority_at_k": float(maj[i])})}
+                for i, (k, p) in enumerate(zip(self.ks, self.pass_at_k))]
+
     def beta_fit(self) -> BetaFit:
         """:func:`fit_beta_binomial` on this group's per-problem counts."""
         return fit_beta_binomial(self.n, self.c)
 
 
-def _column(data: Any, name: str) -> np.ndarray | None:
-    cols = data.columns if hasattr(data, "columns") and hasattr(data, "row_ids") else data
+def _column(cols: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
+    return cols.get(name)
+
+
+def _per_sample_runs(data: Any, fn: str, extra: Sequence[str] = ()) -> tuple[Runs, dict[str, np.ndarray]]:
+    """Per-sample rows validated as :class:`Runs` (:func:`~scalinglaws.runs.as_runs`), and
+    their columns. Data that is not yet Runs and has no ``sample_index`` gets the row number
+    as its ``sample_index``: the same order (samples count in row order), and repeated
+    (problem, model) rows are then distinct samples rather than duplicated runs. Labels
+    (``problem``, ``model``, ``answer``) keep the type the caller gave them (Runs hold them
+    as text), so groups are keyed as the caller wrote them."""
+    given = data
+    if not isinstance(data, Runs) and _has(data, "problem") and not _has(data, "sample_index"):
+        if isinstance(data, Mapping):
+            n = len(np.asarray(data["problem"]))
+            data = {**data, "sample_index": np.arange(n, dtype=np.float64)}
+        elif hasattr(data, "assign") and hasattr(data, "columns"):  # a DataFrame
+            data = data.assign(sample_index=np.arange(len(data), dtype=np.float64))
+    extra = tuple(c for c in extra if c not in CANONICAL_COLUMNS and _has(data, c))
+    runs = as_runs(data, fn=fn, extra=extra)
+    cols = dict(runs.columns)
+    if not isinstance(given, Runs) and (isinstance(given, Mapping) or hasattr(given, "columns")):
+        for name in CATEGORICAL_COLUMNS:
+            if name in cols and _has(given, name):
+                v = given[name]
+                cols[name] = v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+    return runs, cols
+
+
+def _has(data: Any, name: str) -> bool:
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__contains__"):
+        return False
     try:
-        present = name in cols
+        return name in (data.columns if hasattr(data, "columns") else data)
     except TypeError:
-        present = False
-    if not present:
-        return None
-    v = cols[name]
-    return v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+        return False
 
 
 def _factorize(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -423,6 +486,13 @@ def aggregate_samples(runs_or_dict: Any, by: Sequence[str] = ("model",), difficu
     one column, else the tuple of values (``()`` for ``by=()``).
     """
     by = tuple(by)
+    _, cols = _per_sample_runs(runs_or_dict, "aggregate_samples", extra=by)
+    return _aggregate(cols, by, difficulty_bins, ks)
+
+
+def _aggregate(runs_or_dict: Mapping[str, np.ndarray], by: tuple, difficulty_bins: Any,
+               ks: Sequence[int] | None) -> dict[Any, SampleSummary]:
+    """:func:`aggregate_samples` on columns already validated by :func:`_per_sample_runs`."""
     problem = _column(runs_or_dict, "problem")
     correct = _column(runs_or_dict, "correct")
     for name, col in (("problem", problem), ("correct", correct)):

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
+from .._report import Reported
 from ..errors import LawError
+from ..fitting.api import fit
+from ..fitting.objectives import LeastSquares
+from ..runs import CANONICAL_COLUMNS, as_runs
 
 __all__ = ["ceiling_check", "CeilingReport"]
 
 
 @dataclass(frozen=True)
-class CeilingReport:
+class CeilingReport(Reported):
     """Outcome of :func:`ceiling_check`. Dicts are keyed ``"plateau"`` and ``"no_plateau"``.
 
     ``heldout_rmse``/``heldout_mae``: errors on the held-out largest budgets of
@@ -46,9 +50,19 @@ class CeilingReport:
     fits: dict[str, Any] = field(default_factory=dict, repr=False)
     holdout_fits: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def summary(self) -> str:
-        lines = [f"ceiling check on {self.variable!r}: fitted on {self.n_train} rows with {self.variable} < "
-                 f"{self.cutoff:g}, tested on {self.n_test} rows at or above it"]
+    @property
+    def notes(self) -> tuple[str, ...]:
+        out = []
+        if not self.criteria_agree:
+            out.append("held-out error and BIC prefer different laws; the held-out error decides")
+        return tuple(out)
+
+    def _headline(self) -> str:
+        return (f"[[CeilingReport]] ceiling check on {self.variable!r}: fitted on {self.n_train} rows with "
+                f"{self.variable} < {self.cutoff:g}, tested on {self.n_test} rows at or above it")
+
+    def _body(self) -> str:
+        lines = []
         for k in ("plateau", "no_plateau"):
             lines.append(f"  {k:>10}: held-out RMSE {self.heldout_rmse[k]:.4g}  MAE {self.heldout_mae[k]:.4g}  "
                          f"AIC {self.aic[k]:.4g}  BIC {self.bic[k]:.4g}")
@@ -59,17 +73,6 @@ class CeilingReport:
         lines.append(f"  doubling the largest budget gains {self.gain_per_doubling:.4g} "
                      f"(threshold {self.min_gain:g}): {verdict}")
         return "\n".join(lines)
-
-
-def _columns(runs: Any) -> Mapping[str, Any]:
-    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):
-        return runs.columns
-    if isinstance(runs, Mapping):
-        return runs
-    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):
-        return {str(k): runs[k].to_numpy() for k in runs.columns}
-    raise LawError(f"`ceiling_check(runs=...)`: expected Runs, a DataFrame or a mapping, got {type(runs).__name__}.",
-                   rule="bad runs")
 
 
 def _criteria(rss: float, n: int, p: int) -> tuple[float, float]:
@@ -89,13 +92,10 @@ def ceiling_check(runs: Any, with_plateau_law: Any, without_plateau_law: Any, ho
     predict the same target. ``objective`` defaults to linear least squares
     (the same for both, so their errors compare).
 
-    >>> from scalinglaws.laws.inference import SaturatingSamples, PowerNoCeiling
+    >>> from scalinglaws.laws.coverage import SaturatingSamples, PowerNoCeiling
     >>> rep = ceiling_check(runs, SaturatingSamples(), PowerNoCeiling(variable="samples"))  # doctest: +SKIP
     >>> rep.more_compute_pays, rep.plateau                                                   # doctest: +SKIP
     """
-    from ..fitting.api import fit
-    from ..fitting.objectives import LeastSquares
-
     laws = {"plateau": with_plateau_law, "no_plateau": without_plateau_law}
     if with_plateau_law.inputs != without_plateau_law.inputs or len(with_plateau_law.inputs) != 1:
         raise LawError(f"`ceiling_check`: both laws must read the same single input; got "
@@ -106,7 +106,7 @@ def ceiling_check(runs: Any, with_plateau_law: Any, without_plateau_law: Any, ho
     if not 0.0 < holdout_frac < 1.0:
         raise ValueError(f"`ceiling_check(holdout_frac=...)` must lie in (0, 1), got {holdout_frac}.")
     var, tgt = with_plateau_law.inputs[0], with_plateau_law.target
-    cols = _columns(runs)
+    cols = as_runs(runs, fn="ceiling_check", extra=tuple(c for c in (var, tgt) if c not in CANONICAL_COLUMNS))
     for c in (var, tgt):
         if c not in cols:
             raise LawError(f"`ceiling_check`: the data lacks the column {c!r}.", column=c, rule="missing column")

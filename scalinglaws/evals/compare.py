@@ -1,7 +1,7 @@
 """Per-model inference curves: how productive is extra inference for each model?
 
 :func:`compare_models` fits one inference law per model (Coverage, SaturatingSamples or
-SaturatingTokens from :mod:`scalinglaws.laws.inference`) to that model's accuracy curve and
+SaturatingTokens from :mod:`scalinglaws.laws.coverage`) to that model's accuracy curve and
 puts bootstrap intervals on every parameter, on the law's *exponent* and on its *ceiling*.
 Its :class:`ModelComparison` answers, at a given per-query budget, how much accuracy one more
 unit of log compute buys each model (:meth:`ModelComparison.marginal_gain`) and whose extra
@@ -11,7 +11,7 @@ bootstrap draws).
 Two kinds of input:
 
 - **per-sample logs** (columns ``problem``, ``model``, ``correct``, optionally
-  ``sample_index`` and ``inference_tokens``): :func:`~scalinglaws.inference.aggregate_samples`
+  ``sample_index`` and ``inference_tokens``): :func:`~scalinglaws.evals.aggregate_samples`
   gives per-problem counts and the pass@k curve of each model; intervals come from a bootstrap
   over **problems** (problems drawn with replacement, the curve recomputed from their
   per-problem unbiased pass@k, the law refitted). When every model was run on the same
@@ -30,7 +30,7 @@ SaturatingTokens; the ceiling is the law's asymptote (acc_inf, ceiling; 1 for Co
 b < 0, which has no ceiling below 1).
 
 >>> cmp = compare_models(runs, law="saturating_samples")          # doctest: +SKIP
->>> print(cmp.table())                                            # doctest: +SKIP
+>>> print(cmp.report())                                           # doctest: +SKIP
 >>> cmp.which_pays_more(64).model                                 # doctest: +SKIP
 """
 
@@ -38,17 +38,20 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from .._jax import jax, jnp
+from .._report import Reported, plain
 from ..errors import DataError, LawError
-from ..laws.base import Law
-from ..laws.inference import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
-from .passk import _factorize, aggregate_samples, pass_at_k
+from ..fitting.api import fit
+from ..fitting.objectives import LeastSquares
+from ..laws.base import Law, predict_jit
+from ..laws.coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
+from .passk import _aggregate, _factorize, _per_sample_runs, pass_at_k
 
 __all__ = ["compare_models", "ModelComparison", "ModelCurve", "MarginalGain", "PaysMore"]
 
@@ -66,7 +69,7 @@ _VARIABLES = ("samples", "inference_tokens")
 
 
 @dataclass(frozen=True)
-class ModelCurve:
+class ModelCurve(Reported):
     """One model's curve, fit and bootstrap draws.
 
     ``x`` / ``accuracy``: the curve fitted (budgets and mean accuracy; pass@k for per-sample
@@ -104,8 +107,6 @@ class ModelCurve:
 
     def predict(self, budget: Any) -> np.ndarray:
         """Accuracy of the point fit at ``budget`` (array)."""
-        from ..laws.base import predict_jit
-
         b = jnp.asarray(np.atleast_1d(np.asarray(budget, dtype=np.float64)))
         p = {k: jnp.asarray(v) for k, v in self.internal.items()}
         return np.asarray(predict_jit(self.law, p, {self.law.inputs[0]: b}), dtype=np.float64)
@@ -113,13 +114,11 @@ class ModelCurve:
     def as_fit(self):
         """The same curve fitted by :func:`scalinglaws.fit` (a full :class:`~scalinglaws.Fit`
         with its report and diagnostics; compiles the package solver once per law)."""
-        from ..fitting.api import fit
-
         return fit(self.law, {self.law.inputs[0]: self.x, self.law.target: self.accuracy}, objective=self.objective)
 
 
 @dataclass(frozen=True)
-class MarginalGain:
+class MarginalGain(Reported):
     """d accuracy / d ln(budget) at ``budget``: point estimate and bootstrap interval
     (arrays when the budget was an array). ``extrapolated``: the budget lies outside the
     budgets the model's curve was fitted on."""
@@ -138,7 +137,7 @@ class MarginalGain:
 
 
 @dataclass(frozen=True)
-class PaysMore:
+class PaysMore(Reported):
     """Whose extra inference gains more at ``budget``: ``model`` has the largest point
     estimate of d accuracy / d ln(budget); ``probability`` is the fraction of bootstrap draws
     in which it is also the largest. ``gains`` holds every model's :class:`MarginalGain`."""
@@ -155,7 +154,7 @@ class PaysMore:
 
 
 @dataclass(frozen=True)
-class ModelComparison:
+class ModelComparison(Reported):
     """The outcome of :func:`compare_models`.
 
     ``params[model]``: public parameters of the point fit plus ``exponent`` and ``ceiling``;
@@ -177,6 +176,8 @@ class ModelComparison:
     intervals: dict[Any, dict[str, tuple[float, float]]]
     exponent_name: str | None = None
     seed: int = 0
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     _draws: dict[Any, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     # -- derived quantities -------------------------------------------------------------
@@ -247,9 +248,29 @@ class ModelComparison:
         return self.curves[self._key(model)].predict(budget)
 
     # -- report ----------------------------------------------------------------------------
-    def table(self, budgets: Sequence[float] = ()) -> str:
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per model: the point fit's public parameters, exponent and ceiling, each
+        with its interval (``name_lo``, ``name_hi``)."""
+        out = []
+        for m in self.models:
+            row: dict[str, Any] = {"model": plain(m), "problems": self.curves[m].n_problems,
+                                   "failed_resamples": self.curves[m].n_failed}
+            for n, v in self.params[m].items():
+                lo, hi = self.intervals[m][n]
+                row.update({n: v, f"{n}_lo": lo, f"{n}_hi": hi})
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({"type": "ModelComparison", "law": self.law, "variable": self.variable, "level": self.level,
+                      "n_boot": self.n_boot, "resampled": self.resampled, "paired": self.paired,
+                      "models": list(self.models), "seed": self.seed, "exponent_name": self.exponent_name,
+                      "rows": self.rows(), "notes": self.notes, "warnings": self.warnings})
+
+    def report(self, budgets: Sequence[float] = ()) -> str:
         """A readable table: each model's parameters with intervals, the exponent and the
-        ceiling; with ``budgets``, also each model's d acc / d ln budget there."""
+        ceiling; with ``budgets``, also each model's d acc / d ln budget there; then the
+        notes and warnings (rows left out of the fits, failed resamples)."""
         pct = f"{100 * self.level:g}%"
         what = ("problems" + (", paired across models" if self.paired else "")) if self.resampled == "problems" \
             else "curve rows"
@@ -280,10 +301,16 @@ class ModelComparison:
             lines.append("gain@B: d accuracy / d ln(budget) at budget B (* = outside the fitted budgets)")
             for b in budgets:
                 lines.append("  " + str(self.which_pays_more(b)))
+        if self.notes:
+            lines.append("notes:")
+            lines += [f"  - {n}" for n in self.notes]
+        if self.warnings:
+            lines.append("warnings:")
+            lines += [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return self.table()
+        return self.report()
 
 
 def _g(v: float) -> str:
@@ -456,21 +483,6 @@ def _fit_point_and_draws(law: Law, objective: Any, grid: np.ndarray, row0: tuple
 # inputs
 
 
-def _columns(data: Any) -> Mapping[str, Any]:
-    if isinstance(data, (str, Path)):
-        from ..runs import read_runs
-
-        data = read_runs(data)
-    if hasattr(data, "columns") and hasattr(data, "row_ids"):  # Runs
-        return data.columns
-    if isinstance(data, Mapping):
-        return data
-    if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # DataFrame
-        return {str(c): data[c].to_numpy() for c in data.columns}
-    raise DataError(f"compare_models: expected Runs, a DataFrame, a mapping of arrays or a file path, got "
-                    f"{type(data).__name__}.", rule="bad runs")
-
-
 def _make_law(law: Any, x: str | None) -> Law:
     if isinstance(law, Law):
         if len(law.inputs) != 1:
@@ -489,8 +501,6 @@ def _make_law(law: Any, x: str | None) -> Law:
 
 
 def _default_objective(law: Law) -> Any:
-    from ..fitting.objectives import LeastSquares
-
     return LeastSquares(space="log") if law.positive and law.name != "saturating_tokens" else LeastSquares()
 
 
@@ -570,7 +580,7 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
     law_ = _make_law(law, x)
     var = law_.inputs[0]
     objective = objective if objective is not None else _default_objective(law_)
-    cols = _columns(runs_or_dict)
+    _, cols = _per_sample_runs(runs_or_dict, "compare_models")
     names = set(cols)
     if "model" not in names:
         raise DataError(f"compare_models: the data lacks the column 'model' that tells the models apart; columns "
@@ -592,7 +602,7 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
     extra: dict[Any, dict[str, Any]] = {}
     if per_sample:
         used = {k: cols[k] for k in ("problem", "model", "correct", "sample_index") if k in names}  # no majority@k
-        summaries = aggregate_samples(used, by=("model",), difficulty_bins=0, ks=None if ks is None else ks)
+        summaries = _aggregate(used, ("model",), 0, None if ks is None else ks)
         order = _select(list(summaries), models)
         too_few = [m for m in order if summaries[m].problems.size < MIN_PROBLEMS]
         if too_few:
@@ -674,8 +684,26 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
         paired = False
         resampled = "rows"
 
+    # ---- what the fits leave out, said out loud ---------------------------------------------
+    warns: list[str] = []
+    if objective.space == "log":  # log 0 cannot be scored: such points get weight 0 in the fits
+        zero = {m: point[m][0][point[m][1] <= 0] for m in order}
+        n_zero = sum(z.size for z in zero.values())
+        if n_zero:
+            where = "; ".join(f"model {m!r} at {var} = " + ", ".join(f"{v:g}" for v in z)
+                              for m, z in zero.items() if z.size)
+            warns.append(f"{n_zero} curve point(s) with accuracy 0 were left out of the point fits ({where}): "
+                         f"the objective is in log space ({objective.name}, space='log') and log 0 is not "
+                         "defined; use a linear-space objective (objective=sl.LeastSquares()) to keep them")
+        boot_zero = {m: int(np.sum((boot[m][1] <= 0) & (boot[m][2] > 0))) for m in order}
+        if any(boot_zero.values()):
+            where = ", ".join(f"{m!r}: {k}" for m, k in boot_zero.items() if k)
+            warns.append(f"{sum(boot_zero.values())} point(s) with accuracy 0 in the bootstrap resamples were left "
+                         f"out of the refits (per model: {where}), for the same reason")
+
     # ---- fits ------------------------------------------------------------------------------
     curves, params, intervals, all_draws = {}, {}, {}, {}
+    failed: dict[Any, tuple[int, int]] = {}
     q = (1.0 - level) / 2.0
     exp_name = _EXPONENT.get(law_.name)
     for m in order:
@@ -692,7 +720,11 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
         if not np.all(np.isfinite(theta0)):
             raise LawError(f"compare_models: no start of {law_.name!r} reached a finite objective on the curve of "
                            f"model {m!r}; check the data.", rule="fit failed", value=m)
-        theta_b[np.all(Wb == 0, axis=1)] = np.nan
+        not_identified = np.all(Wb == 0, axis=1)
+        refit_failed = ~not_identified & ~np.all(np.isfinite(theta_b), axis=1)
+        theta_b[not_identified] = np.nan
+        if not_identified.any() or refit_failed.any():
+            failed[m] = (int(not_identified.sum()), int(refit_failed.sum()))
         draws = _derived(law_, theta_b, exp_name)
         pt = _derived(law_, theta0[None, :], exp_name)
         params[m] = {k: float(v[0]) for k, v in pt.items()}
@@ -703,9 +735,23 @@ def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = 
         all_draws[m] = draws
         curves[m] = ModelCurve(model=m, law=law_, objective=objective, x=xm, accuracy=ym, theta=theta0,
                                objective_value=fval0, boot_theta=theta_b, **extra[m])
+    if failed:
+        total = sum(a + b for a, b in failed.values())
+        parts = []
+        for m, (a, b) in failed.items():
+            why = []
+            if a:
+                why.append(f"{a} drew no more distinct {var} values than the law's {p} parameters (not identified)")
+            if b:
+                why.append(f"{b} refit(s) reached no finite objective")
+            parts.append(f"model {m!r}: {a + b} of {n_boot} ({'; '.join(why)})")
+        warns.append(f"{total} bootstrap resample(s) failed and are left out of the intervals: " + "; ".join(parts))
+    for w in warns:
+        warnings.warn(f"compare_models: {w}.", UserWarning, stacklevel=2)
     return ModelComparison(law=law_, variable=var, level=float(level), n_boot=int(n_boot), resampled=resampled,
                            paired=bool(paired), models=tuple(order), curves=curves, params=params,
-                           intervals=intervals, exponent_name=exp_name, seed=int(seed), _draws=all_draws)
+                           intervals=intervals, exponent_name=exp_name, seed=int(seed), warnings=tuple(warns),
+                           _draws=all_draws)
 
 
 def _select(available: list, models: Sequence[Any] | None) -> list:

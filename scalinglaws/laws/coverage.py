@@ -9,7 +9,7 @@ tokens or search steps per query).
   ``acc(T) = ceiling (1 - exp(-(T / T0)^kappa))`` (a Weibull CDF scaled to
   the ceiling: 0 at T = 0, ceiling as T -> inf, half-way-ish near T0).
 - :class:`PowerNoCeiling`: ``acc(x) = A x^alpha``, the same growth without a
-  plateau, the alternative in :func:`scalinglaws.inference.ceiling_check`.
+  plateau, the alternative in :func:`scalinglaws.evals.ceiling_check`.
 
 Every law takes ``variable`` (the input column; default ``samples`` or
 ``inference_tokens``) and predicts ``accuracy`` as a fraction in [0, 1].
@@ -194,7 +194,7 @@ class PowerNoCeiling(_OneInput):
     """Accuracy growing as a power of compute with no plateau: acc(x) = A x^alpha.
 
     Internal parameters log_A and alpha; public A and alpha. The alternative
-    to a plateau law in :func:`~scalinglaws.inference.ceiling_check`: where it
+    to a plateau law in :func:`~scalinglaws.evals.ceiling_check`: where it
     predicts held-out budgets better, more compute still pays.
     """
 

@@ -15,10 +15,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._jax import jnp
-from .errors import LawError
-from .fitting.objectives import objective_from_spec, objective_spec
-from .laws.base import Custom, Law, law_from_name, predict_jit
+from .._jax import jnp
+from ..errors import LawError
+from .objectives import objective_from_spec, objective_spec
+from ..laws.base import Custom, Law, law_from_name, predict_jit
 
 FORMAT_VERSION = 1
 

@@ -1,11 +1,11 @@
-"""Links from loss to downstream accuracy, and the two-step (N, D) -> loss -> accuracy chain.
+"""Links from loss to downstream accuracy (formulas only).
 
 - :class:`SigmoidLink`: Bhagia et al. 2024 (OLMo model ladders),
   ``Acc(L) = a / (1 + exp(-k (L - L0))) + b``.
 - :class:`ExpErrorLink`: Gadre et al. 2024, ``Err(L) = eps - k exp(-gamma L)``,
   predicting accuracy ``1 - Err`` (default) or the error itself.
-- :func:`fit_two_step`: fit a loss law on (N, D), then a link on the runs'
-  *observed* losses (as both papers do), and chain them for prediction.
+
+The two-step (N, D) -> loss -> accuracy fit is :func:`scalinglaws.fitting.fit_two_step`.
 
 Accuracies are fractions in [0, 1]. The links are not positive-only
 (``positive = False``): fit them in linear space, ``sl.LeastSquares()``.
@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jnp
+from .._numerics import sigmoid
 from ..errors import LawError
 from .base import Law, Param, register
 
-__all__ = ["SigmoidLink", "ExpErrorLink", "TwoStepFit", "fit_two_step"]
+__all__ = ["SigmoidLink", "ExpErrorLink"]
 
 
 @register
@@ -53,7 +54,7 @@ class SigmoidLink(Law):
         )
 
     def predict(self, p, X):
-        return p["a"] * jax.nn.sigmoid(p["k"] * (X["loss"] - p["L0"])) + p["b"]
+        return sigmoid(X["loss"], p["a"], p["b"], p["k"], p["L0"])
 
     def data_starts(self, X, y):
         L, y = np.asarray(X["loss"]), np.asarray(y)
@@ -134,77 +135,3 @@ class ExpErrorLink(Law):
 
     def config(self):
         return {"target": self.target}
-
-
-# ---------------------------------------------------------------------------------------
-# the two-step chain
-
-
-def _columns(runs: Any) -> dict[str, np.ndarray]:
-    if hasattr(runs, "columns") and hasattr(runs, "row_ids"):  # Runs
-        return {k: np.asarray(v) for k, v in runs.columns.items()}
-    if isinstance(runs, Mapping):
-        return {k: np.asarray(v) for k, v in runs.items()}
-    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # DataFrame
-        return {str(k): runs[k].to_numpy() for k in runs.columns}
-    raise LawError(f"`fit_two_step(runs=...)`: expected Runs, a DataFrame or a mapping of arrays, got "
-                   f"{type(runs).__name__}.", rule="bad runs")
-
-
-@dataclass(frozen=True)
-class TwoStepFit:
-    """(N, D) -> loss -> accuracy: ``loss_fit`` (step 1) and ``link_fit`` (step 2)."""
-
-    loss_fit: Any
-    link_fit: Any
-
-    def predict_loss(self, data: Any = None, **columns: Any) -> np.ndarray:
-        return self.loss_fit.predict(data, **columns)
-
-    def predict_accuracy(self, data: Any = None, **columns: Any) -> np.ndarray:
-        """Accuracy predicted through the chain, e.g. ``predict_accuracy(params=N, tokens=D)``
-        (a float64 numpy array; an error link's output is turned into 1 - error)."""
-        loss = np.asarray(self.predict_loss(data, **columns), dtype=np.float64)
-        out = np.asarray(self.link_fit.predict(loss=loss), dtype=np.float64)
-        return 1.0 - out if self.link_fit.law.target == "error" else out
-
-
-def fit_two_step(loss_law: Law, link_law: Law, runs: Any, *, loss_objective: Any = None, link_objective: Any = None,
-                 loss_starts: Any = None, link_starts: Any = None) -> TwoStepFit:
-    """Fit ``loss_law`` to (its inputs -> ``loss``), then ``link_law`` to
-    (observed ``loss`` -> ``accuracy``) on the same runs, and chain them.
-
-    The link is fitted on the runs' observed losses, not on step 1's
-    predictions, so its fit does not inherit step 1's errors (Bhagia et al.
-    2024; Gadre et al. 2024). Objectives default to the fitter's default for
-    the loss (Huber on log residuals) and ``LeastSquares()`` (linear) for the
-    link. A link with ``target="error"`` uses an ``error`` column when the
-    runs have one, else ``1 - accuracy``. A ``weight`` column weights both fits.
-    """
-    from ..fitting.api import fit
-    from ..fitting.objectives import LeastSquares
-
-    cols = _columns(runs)
-    if link_law.inputs != ("loss",):
-        raise LawError(f"`fit_two_step`: the link law must read the single input 'loss', got {link_law.inputs}.",
-                       rule="bad link law")
-    if loss_law.target != "loss":
-        raise LawError(f"`fit_two_step`: the loss law must predict 'loss', got {loss_law.target!r}.",
-                       rule="bad loss law")
-    w = {"weight": cols["weight"]} if "weight" in cols else {}
-    step1 = {k: cols[k] for k in (*loss_law.inputs, "loss") if k in cols}
-    loss_fit = fit(loss_law, {**step1, **w}, objective=loss_objective, starts=loss_starts)
-
-    tgt = link_law.target
-    if tgt in cols:
-        y = cols[tgt]
-    elif tgt == "error" and "accuracy" in cols:
-        y = 1.0 - np.asarray(cols["accuracy"], dtype=np.float64)
-    else:
-        raise LawError(f"`fit_two_step`: the runs lack the column {tgt!r} that the link law predicts.",
-                       column=tgt, rule="missing column")
-    if "loss" not in cols:
-        raise LawError("`fit_two_step`: the runs lack the column 'loss'.", column="loss", rule="missing column")
-    link_fit = fit(link_law, {"loss": cols["loss"], tgt: y, **w},
-                   objective=link_objective if link_objective is not None else LeastSquares(), starts=link_starts)
-    return TwoStepFit(loss_fit=loss_fit, link_fit=link_fit)

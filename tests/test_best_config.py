@@ -13,8 +13,8 @@ from scalinglaws.errors import LawError
 from scalinglaws.flops import query_flops
 from scalinglaws.laws import Chinchilla, Kaplan
 from scalinglaws.optimize.inference_aware import lowest_loss
-from scalinglaws.optimize.test_time import (HOFFMANN, CoverageAccuracyModel, best_config, exchange_multiplier,
-                                            frontier, sigmoid_link, smaller_vs_larger)
+from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, exchange_multiplier,
+                                             frontier, sigmoid_link, smaller_vs_larger)
 
 H = HOFFMANN
 LAW = Chinchilla()
@@ -154,8 +154,8 @@ def test_each_grid_row_is_the_lowest_loss_for_its_setting():
     np.testing.assert_allclose(g.params, low.params, rtol=1e-12)
     np.testing.assert_allclose(g.loss, low.loss, rtol=1e-12)
     np.testing.assert_allclose(g.accuracy, BROWN(g.loss, g.samples), rtol=1e-12)
-    assert c.accuracy == g.accuracy.max() and "train share" in g.table()
-    assert len(g.rows()) == 11 and "per param" in c.summary()
+    assert c.accuracy == g.accuracy.max() and "train share" in g.report()
+    assert len(g.rows()) == 11 and "per param" in c.report()
 
 
 def test_sizes_restrict_the_choice():
