@@ -47,7 +47,9 @@ import numpy as np
 from .._jax import jax, jnp
 from .._report import Reported, plain
 from ..errors import DataError, LawError
+from ..fitting import solver
 from ..fitting.api import fit
+from ..fitting.solver import SolverConfig
 from ..fitting.objectives import LeastSquares
 from ..laws.base import Law, predict_jit
 from ..laws.coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
@@ -353,61 +355,11 @@ LM_STEPS = 500  # cap on Levenberg-Marquardt iterations of each fit (2-3 paramet
 BOOT_STARTS = 4  # starts of each bootstrap refit: the best distinct local optima of the point fit
 
 
-@functools.lru_cache(maxsize=16)
-def _batched_lm(law: Law, objective: Any, steps: int):
-    """A lean Levenberg-Marquardt, vmapped over starts and over datasets, jitted.
-
-    ``solve(u0 (L, p), X {var: (L, n)}, gy (L, n), w (L, n), lo, hi) -> (theta (L, p), f (L,))``:
-    one fit per *lane* (a start and a dataset), so the point fit's many starts and the
-    bootstrap refits' few starts per draw run through the same compiled function.
-    The steps are those of :mod:`scalinglaws.fitting.solver` (Gauss-Newton curvature of the
-    objective's IRLS terms, Marquardt damping with a never-shrinking scale, bounds through the
-    same free coordinates, a step kept only when it lowers the objective), run a fixed number
-    to convergence (or ``steps``) without screening or polish: the package solver's extra
-    stages make one compile take 10-20 s on a CPU, this one takes about a second, which
-    matters when a comparison is run once per process."""
-    from ..fitting import solver
-
-    rj = solver.make_residual_fn(law, objective.space)
-
-    def model(u, X, gy, lo, hi):
-        theta, dth = solver.from_free(u, lo, hi)
-        r, J = rj(theta, X, gy)
-        return r, J * dth[None, :]
-
-    def value(r, w):
-        f = objective.value(r, w)
-        return jnp.where(jnp.isfinite(f), f, jnp.inf)
-
-    def one(u0, X, gy, w, lo, hi):
-        r0, J0 = model(u0, X, gy, lo, hi)
-
-        def body(s):
-            i, u, lam, f, r, J, dmax, done = s
-            _, psi, c = objective.terms(r, w)
-            g = J.T @ psi
-            H = (J * c[:, None]).T @ J
-            dmax = jnp.maximum(dmax, jnp.diag(H))
-            d = jnp.maximum(dmax, 1e-12 * jnp.max(dmax) + 1e-300)
-            step = -jnp.linalg.solve(H + lam * jnp.diag(d), g)
-            un = u + step
-            rn, Jn = model(un, X, gy, lo, hi)
-            fn = value(rn, w)
-            ok = (fn < f) & jnp.all(jnp.isfinite(step)) & ~done
-            small_f = (f - fn) <= 1e-12 * jnp.abs(f) + 1e-300
-            small_x = jnp.max(jnp.abs(step)) <= 1e-9 * (1.0 + jnp.max(jnp.abs(u)))
-            lam_new = jnp.where(ok, jnp.maximum(lam * 0.2, 1e-12), lam * 5.0)
-            done = done | (ok & small_f & small_x) | (lam_new > 1e16) | (~ok & small_x & (lam < 1e-8))
-            return (i + 1, jnp.where(ok, un, u), lam_new, jnp.where(ok, fn, f), jnp.where(ok, rn, r),
-                    jnp.where(ok, Jn, J), dmax, done)
-
-        f0 = value(r0, w)
-        init = (0, u0, jnp.asarray(1e-3), f0, r0, J0, jnp.zeros(u0.shape[0]), ~jnp.isfinite(f0))
-        s = jax.lax.while_loop(lambda s: (s[0] < steps) & ~s[-1], body, init)
-        theta, _ = solver.from_free(s[1], lo, hi)
-        return theta, s[3]
-
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None, None)))
+# Each lane (a start on a dataset: the point fit's starts, then every bootstrap draw's few starts)
+# is one dataset of the package's one batched solver, run as a plain Levenberg-Marquardt to
+# convergence: no screening (every lane is refined), no Newton polish (not even traced, so a
+# comparison compiles in about a second).
+LANE_SOLVER = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=LM_STEPS, polish=0, ftol=1e-12)
 
 
 def _bucket(n: int) -> int:
@@ -420,8 +372,6 @@ def _fit_lanes(law: Law, objective: Any, starts: np.ndarray, X: np.ndarray, Y: n
     """One fit of ``law`` per lane: internal ``starts`` (L, p) and data ``X``, ``Y``, ``W``
     (L, n). Returns internal parameters (L, p) and objective values (L,), NaN where the fit
     reached no finite objective. Lanes are padded to ``size`` with copies of lane 0."""
-    from ..fitting import solver
-
     if objective.extra_params:
         raise LawError(f"compare_models: objective {objective.name!r} fits extra parameters; use Huber() or "
                        f"LeastSquares().", rule="bad objective")
@@ -429,22 +379,12 @@ def _fit_lanes(law: Law, objective: Any, starts: np.ndarray, X: np.ndarray, Y: n
     if size > L:
         idx = np.concatenate([np.arange(L), np.zeros(size - L, dtype=np.int64)])
         starts, X, Y, W = starts[idx], X[idx], Y[idx], W[idx]
-    params = law.parameters()
-    lo = np.array([q.lower for q in params], dtype=np.float64)
-    hi = np.array([q.upper for q in params], dtype=np.float64)
-    u0 = solver.to_free(starts, lo, hi)
-    if objective.space == "log":
+    if objective.space == "log":  # rows with accuracy 0 carry no weight in log space (warned by the caller)
         W = np.where(Y > 0, W, 0.0)
-        GY = np.log(np.where(Y > 0, Y, 1.0))
-    else:
-        GY = Y
-    try:
-        solve = _batched_lm(law, objective, LM_STEPS)
-    except TypeError:  # an unhashable law
-        solve = _batched_lm.__wrapped__(law, objective, LM_STEPS)
-    theta, f = solve(jnp.asarray(u0), {law.inputs[0]: jnp.asarray(X, dtype=jnp.float64)},
-                     jnp.asarray(GY, dtype=jnp.float64), jnp.asarray(W, dtype=jnp.float64), jnp.asarray(lo),
-                     jnp.asarray(hi))
+        Y = np.where(Y > 0, Y, 1.0)
+    out = solver.solve(law, objective, LANE_SOLVER, starts[:, None, :], {law.inputs[0]: np.asarray(X, np.float64)},
+                       np.asarray(Y, np.float64), np.asarray(W, np.float64), np.zeros(starts.shape[1], dtype=bool))
+    theta, f = out["refined_theta"][:, 0], out["refined_f"][:, 0]
     theta, f = np.array(theta[:L]), np.array(f[:L])
     bad = ~np.isfinite(f) | ~np.all(np.isfinite(theta), axis=1)
     theta[bad], f[bad] = np.nan, np.nan
