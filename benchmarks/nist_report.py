@@ -23,6 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import nist_strd as ns  # noqa: E402
 
+import scalinglaws as sl  # noqa: E402
+
 DIGITS = 6.0
 
 
@@ -30,19 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ns.DATA_DIR, help="folder of the StRD .dat files")
     ap.add_argument("--problems", nargs="*", default=list(ns.PROBLEMS), help="subset of problems")
-    ap.add_argument("--max-steps", type=int, default=None, help="sl.fit(max_steps=...)")
-    ap.add_argument("--polish", type=int, default=None, help="sl.fit(polish=...)")
+    ap.add_argument("--max-steps", type=int, default=None, help="SolverConfig(max_steps=...)")
+    ap.add_argument("--polish", type=int, default=None, help="SolverConfig(polish=...)")
     ap.add_argument("--params", action="store_true", help="also print each parameter's LRE")
     args = ap.parse_args(argv)
 
     if not args.data.is_dir():
         print(f"NIST StRD data folder {args.data} is absent", file=sys.stderr)
         return 2
-    kw = {}
+    cfg = {}
     if args.max_steps is not None:
-        kw["max_steps"] = args.max_steps
+        cfg["max_steps"] = args.max_steps
     if args.polish is not None:
-        kw["polish"] = args.polish
+        cfg["polish"] = args.polish
+    kw = {"solver": sl.SolverConfig(**cfg)} if cfg else {}
 
     hdr = (f"{'problem':<9} {'difficulty':<8} {'LRE S1':>6} {'LRE S2':>6}  {'certified RSS':>16}  "
            f"{'fitted RSS (S1)':>16}  {'fitted RSS (S2)':>16}  {'time s':>6}")

@@ -12,10 +12,11 @@ model comparison, ceiling check), ``sl.flops`` and ``sl.plot``. See ``docs/layer
 >>> sl.compute_optimal(fit, flops=5.76e23).params                                              # doctest: +SKIP
 """
 
+from importlib import import_module as _import_module
 from importlib import metadata as _metadata
 
-from . import _jax  # noqa: F401  (switches on float64 before anything else)
 from . import laws
+from ._jax import float64
 from .errors import DataError, LawError, ScalingLawsError
 from .laws.base import Param
 from .runs import Runs, read_runs
@@ -23,11 +24,34 @@ from . import fitting
 from .fitting.api import fit
 from .fitting.objectives import Huber, HuberLikelihood, LeastSquares
 from .fitting.result import Fit, load_fit
-from . import flops, optimize
-from .optimize.best_config import best_config, exchange_multiplier, smaller_vs_larger
-from .optimize.compute_optimal import compute_optimal
-from .optimize.inference_aware import inference_aware_optimum, lowest_loss
-from . import evals, plot
+from .fitting.solver import SolverConfig
+
+# Loaded on first use, so that `import scalinglaws` (and the CLI's fit) does not pay for scipy's
+# optimizers, the allocation solvers or matplotlib: name -> (module, attribute or None).
+_LAZY = {
+    "compute_optimal": ("optimize.compute_optimal", "compute_optimal"),
+    "inference_aware_optimum": ("optimize.inference_aware", "inference_aware_optimum"),
+    "lowest_loss": ("optimize.inference_aware", "lowest_loss"),
+    "best_config": ("optimize", "best_config"),
+    "smaller_vs_larger": ("optimize", "smaller_vs_larger"),
+    "exchange_multiplier": ("optimize", "exchange_multiplier"),
+    "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = _import_module(f".{module}", __name__)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'scalinglaws' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 try:
     __version__ = _metadata.version("scalinglaws")
@@ -39,5 +63,5 @@ __all__ = [
     "Huber", "LeastSquares", "HuberLikelihood",
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
-    "fitting", "optimize", "evals", "flops", "plot",
+    "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
 ]

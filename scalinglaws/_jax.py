@@ -71,6 +71,3 @@ def enable_compilation_cache() -> str | None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return str(path)
 
-
-# Until every entry point carries @x64, the package keeps the process-wide switch (temporary).
-jax.config.update("jax_enable_x64", True)

@@ -13,7 +13,7 @@ Bottom layer: imports nothing of the package but ``_jax``. One implementation of
 
 from __future__ import annotations
 
-from ._jax import jax, jnp
+from ._jax import jax, jnp, x64
 
 __all__ = ["log_rising", "beta_binomial_pass_at_k", "beta_pass_at_k", "sigmoid", "sigmoid_complement",
            "bisect", "scan_bisect"]
@@ -40,6 +40,7 @@ def _stirling_tail(y):
     return s / y
 
 
+@x64
 def log_rising(x, k):
     """log(Gamma(x + k) / Gamma(x)) for x > 0, k >= 0 (real), from elementary functions (JAX).
 
@@ -63,6 +64,7 @@ def log_rising(x, k):
     return (y - 0.5) * jnp.log1p(k / y) + k * jnp.log(y + k) - k + _stirling_tail(y + k) - _stirling_tail(y) + shift
 
 
+@x64
 def beta_binomial_pass_at_k(a, b, k):
     """``1 - B(a, b + k) / B(a, b)`` (JAX, broadcasting): the expected pass@k of k
     independent samples when per-problem success rates are Beta(a, b), a, b > 0,
@@ -71,6 +73,7 @@ def beta_binomial_pass_at_k(a, b, k):
     return -jnp.expm1(log_rising(b, k) - log_rising(a + b, k))
 
 
+@x64
 def beta_pass_at_k(mu, kappa, k, one_minus_mu=None):
     """Coverage ``1 - B(mu kappa, (1 - mu) kappa + k) / B(mu kappa, (1 - mu) kappa)``
     (JAX, broadcasting): the expected pass@k when per-problem success rates are
@@ -88,6 +91,7 @@ def beta_pass_at_k(mu, kappa, k, one_minus_mu=None):
 # the sigmoid link
 
 
+@x64
 def sigmoid(loss, a, b, k, L0):
     """The sigmoid link ``a / (1 + exp(-k (loss - L0))) + b`` (JAX, broadcasting).
 
@@ -98,6 +102,7 @@ def sigmoid(loss, a, b, k, L0):
     return a * jax.nn.sigmoid(k * (jnp.asarray(loss) - L0)) + b
 
 
+@x64
 def sigmoid_complement(loss, a, b, k, L0):
     """``1 - sigmoid(loss, a, b, k, L0)`` written as ``(1 - a - b) + a sigmoid(-k (loss - L0))``,
     without the cancellation of ``1 - value`` when the value is close to 1."""
@@ -108,6 +113,7 @@ def sigmoid_complement(loss, a, b, k, L0):
 # scan, then bisect
 
 
+@x64
 def bisect(f, lo, hi, iters: int):
     """Root of an increasing ``f`` in [lo, hi] (f(lo) <= 0 < f(hi)) by ``iters`` halvings
     (JAX, elementwise over array ``lo``/``hi``; traceable, so it vmaps and jits).
@@ -128,6 +134,7 @@ def bisect(f, lo, hi, iters: int):
     return 0.5 * (lo + hi)
 
 
+@x64
 def scan_bisect(value, slope, grid, iters: int):
     """The minimiser of a scalar function of one variable (JAX, traceable).
 

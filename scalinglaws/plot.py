@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ._jax import x64
 from .errors import DataError, LawError
 from .runs import as_runs
 
@@ -103,6 +104,7 @@ def _predict(fit: Any, N: np.ndarray, D: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- plots
+@x64
 def plot_fit(fit: Any, runs: Any, ax: Any = None, *, n_curves: int = 4, cmap: str = "viridis",
              colorbar: bool = True, frontier: bool = True) -> Any:
     """Loss against training FLOPs: the runs as points coloured by N (log colour scale) and the
@@ -149,6 +151,7 @@ def plot_fit(fit: Any, runs: Any, ax: Any = None, *, n_curves: int = 4, cmap: st
     return ax
 
 
+@x64
 def plot_isoflop(fit: Any, runs: Any, ax: Any = None, *, cmap: str = "plasma", tol_dex: float = 0.02) -> Any:
     """Loss against N at each training budget (runs within ``tol_dex`` decades of FLOPs form one
     budget), with the fitted isoFLOP profile L(N, C / 6N) and its compute-optimal N* marked.
@@ -185,6 +188,7 @@ def plot_isoflop(fit: Any, runs: Any, ax: Any = None, *, cmap: str = "plasma", t
     return ax
 
 
+@x64
 def plot_frontier(fit: Any, flops_range: tuple[float, float] = (1e18, 1e25), ax: Any = None, *,
                   reference: Mapping[str, float] | None = None, reference_label: str = "Hoffmann et al. 2022") -> Any:
     """Compute-optimal N* and D* against the training budget C (log-log), for the fit (solid) and

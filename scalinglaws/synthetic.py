@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._jax import jnp
+from ._jax import jnp, x64
 from .errors import LawError
 
 __all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep"]
@@ -59,6 +59,7 @@ def _predict(law: Any, params: Mapping[str, float], X: Mapping[str, Any]) -> np.
                       dtype=np.float64)
 
 
+@x64
 def sample_law(law: Any, params: Mapping[str, float], X: Mapping[str, Any], *, noise: float = 0.0,
                seed: int | None = 0, space: str = "log") -> np.ndarray:
     """Noisy observations of ``law`` with public parameters ``params`` at inputs ``X``.
@@ -90,6 +91,7 @@ def sample_law(law: Any, params: Mapping[str, float], X: Mapping[str, Any], *, n
     return mean * np.exp(noise * z) if space == "log" else mean + noise * z
 
 
+@x64
 def chinchilla_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[float] = DEFAULT_BUDGETS,
                      n_per_budget: int = 9, noise: float = 0.01, seed: int | None = 0,
                      span: float = 8.0) -> dict[str, np.ndarray]:
@@ -121,6 +123,7 @@ def chinchilla_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[f
     return {"params": N, "tokens": D, "flops": flops, "loss": loss}
 
 
+@x64
 def demo_sweep() -> dict[str, np.ndarray]:
     """The table in ``data/synthetic_chinchilla.csv``: ``chinchilla_sweep(**DEMO)``."""
     return chinchilla_sweep(**DEMO)

@@ -27,8 +27,8 @@ EXPERR = {"eps": 0.75, "k": 12.0, "gamma": 1.5}
 
 
 def curve(law, public, loss, noise=0.0, seed=0):
-    p = {k: jnp.asarray(v) for k, v in law.from_public(public).items()}
-    y = np.asarray(law.predict(p, {"loss": jnp.asarray(loss)}))
+    p = {k: np.asarray(v) for k, v in law.from_public(public).items()}
+    y = np.asarray(law.predict(p, {"loss": np.asarray(loss)}))
     return {"loss": loss, law.target: y + noise * np.random.default_rng(seed).standard_normal(y.shape)}
 
 
@@ -40,12 +40,12 @@ def quiet_fit(*args, **kw):
 
 def test_sigmoid_link_shape_and_sign_convention():
     law = SigmoidLink()
-    p = {k: jnp.asarray(v) for k, v in SIGMOID.items()}
-    acc = np.asarray(law.predict(p, {"loss": jnp.asarray(np.array([-50.0, 1.2, 50.0]))}))
+    p = {k: np.asarray(v) for k, v in SIGMOID.items()}
+    acc = np.asarray(law.predict(p, {"loss": np.asarray(np.array([-50.0, 1.2, 50.0]))}))
     # k < 0: accuracy falls as loss rises, from a + b (low loss) to b (high loss), midpoint at L0
     np.testing.assert_allclose(acc, [0.85, 0.55, 0.25], atol=1e-12)
     L = law.loss_for(SIGMOID, [0.4, 0.55, 0.7])
-    back = np.asarray(law.predict(p, {"loss": jnp.asarray(L)}))
+    back = np.asarray(law.predict(p, {"loss": np.asarray(L)}))
     np.testing.assert_allclose(back, [0.4, 0.55, 0.7], rtol=1e-12)
     assert np.isnan(law.loss_for(SIGMOID, 0.9))
 
@@ -96,10 +96,10 @@ CHINCHILLA = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0
 
 def _ladder(link, link_params, N, D):
     ch = sl.laws.Chinchilla()
-    p = {k: jnp.asarray(v) for k, v in ch.from_public(CHINCHILLA).items()}
-    L = np.asarray(ch.predict(p, {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}))
-    q = {k: jnp.asarray(v) for k, v in link.from_public(link_params).items()}
-    y = np.asarray(link.predict(q, {"loss": jnp.asarray(L)}))
+    p = {k: np.asarray(v) for k, v in ch.from_public(CHINCHILLA).items()}
+    L = np.asarray(ch.predict(p, {"params": np.asarray(N), "tokens": np.asarray(D)}))
+    q = {k: np.asarray(v) for k, v in link.from_public(link_params).items()}
+    y = np.asarray(link.predict(q, {"loss": np.asarray(L)}))
     return L, (1.0 - y if link.target == "error" else y)
 
 

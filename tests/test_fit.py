@@ -21,8 +21,8 @@ def ladder_bpb(seed=0):
     N = np.repeat([190e6, 370e6, 760e6, 1.3e9], 4)
     D = N * np.tile([20.0, 40.0, 100.0, 200.0], 4)
     true = {"E": 0.72, "A": 2.1e4, "B": 3.4e3, "alpha": 0.62, "beta": 0.41}
-    p = {k: jnp.asarray(v) for k, v in LAW.from_public(true).items()}
-    L = np.asarray(LAW.predict(p, {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}))
+    p = {k: np.asarray(v) for k, v in LAW.from_public(true).items()}
+    L = np.asarray(LAW.predict(p, {"params": np.asarray(N), "tokens": np.asarray(D)}))
     return {"params": N, "tokens": D, "loss": L * np.exp(0.002 * rng.standard_normal(N.size))}
 
 

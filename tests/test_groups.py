@@ -118,7 +118,7 @@ def test_stacked_law_prediction_is_the_base_law_per_row():
     D = np.array([1e10, 2e10, 1e10, 2e10])
     p = {"alpha": 0.3, "beta": 0.4, "a[0]": 5.0, "b[0]": 7.0, "e[0]": 0.5, "a[1]": 6.0, "b[1]": 8.0, "e[1]": 0.2}
     with float64():
-        out = np.asarray(st.predict({k: jnp.asarray(v) for k, v in p.items()},
+        out = np.asarray(st.predict({k: np.asarray(v) for k, v in p.items()},
                                     {"params": N, "tokens": D, "_group": np.array([0.0, 0, 1, 1])}))
     g0 = dict(E=np.exp(0.5), A=np.exp(5.0), B=np.exp(7.0), alpha=0.3, beta=0.4)
     g1 = dict(E=np.exp(0.2), A=np.exp(6.0), B=np.exp(8.0), alpha=0.3, beta=0.4)

@@ -25,9 +25,9 @@ KAPLAN = {"N_c": 8.8e13, "D_c": 5.4e13, "alpha_N": 0.076, "alpha_D": 0.095}
 
 
 def loss(N, D, law=LAW, params=H):
-    p = {k: jnp.asarray(v) for k, v in law.from_public(params).items()}
-    return np.asarray(law.predict(p, {"params": jnp.asarray(N, dtype=jnp.float64),
-                                      "tokens": jnp.asarray(D, dtype=jnp.float64)}))
+    p = {k: np.asarray(v) for k, v in law.from_public(params).items()}
+    return np.asarray(law.predict(p, {"params": np.asarray(N, dtype=np.float64),
+                                      "tokens": np.asarray(D, dtype=np.float64)}))
 
 
 def cost_on_constraint(logN, target, dinf):

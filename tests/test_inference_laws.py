@@ -27,8 +27,8 @@ T = np.geomspace(1e2, 1e5, 20)
 
 
 def curve(law, public, X, noise=0.0, seed=0, multiplicative=False):
-    p = {k: jnp.asarray(v) for k, v in law.from_public(public).items()}
-    y = np.asarray(law.predict(p, {k: jnp.asarray(v) for k, v in X.items()}))
+    p = {k: np.asarray(v) for k, v in law.from_public(public).items()}
+    y = np.asarray(law.predict(p, {k: np.asarray(v) for k, v in X.items()}))
     e = noise * np.random.default_rng(seed).standard_normal(y.shape)
     return {**X, law.target: y * np.exp(e) if multiplicative else y + e}
 
@@ -146,7 +146,7 @@ def test_published_ab_reproduce_ends_of_curve(model):
     k, y = _digitized(fname)
     law = Coverage()
     ends = [int(np.argmin(k)), int(np.argmax(k))]
-    pred = np.asarray(law.predict({"a": a, "b": b}, {"samples": jnp.asarray(k[ends])}))
+    pred = np.asarray(law.predict({"a": a, "b": b}, {"samples": np.asarray(k[ends])}))
     np.testing.assert_allclose(pred, y[ends], atol=0.03)
 
 

@@ -43,8 +43,8 @@ D = N * np.tile([10.0, 20.0, 40.0], 4)  # 12 models: 4 sizes x 3 tokens per para
 KS = 2 ** np.arange(7)  # k = 1 .. 64
 LAW = JointCoverage()
 P_TRUE = LAW.from_public({**LOSS, **LINK})
-L_TRUE = np.asarray(LAW.loss(P_TRUE, {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}))
-MU_TRUE = np.asarray(LAW.mean_success(P_TRUE, jnp.asarray(L_TRUE))[0])
+L_TRUE = np.asarray(LAW.loss(P_TRUE, {"params": np.asarray(N), "tokens": np.asarray(D)}))
+MU_TRUE = np.asarray(LAW.mean_success(P_TRUE, np.asarray(L_TRUE))[0])
 
 
 def quiet(fn, *args, **kw):
@@ -61,8 +61,8 @@ def grid_rows():
 
 def exact_data():
     X = grid_rows()
-    y = np.asarray(predict_jit(LAW, {k: jnp.asarray(v) for k, v in P_TRUE.items()},
-                               {k: jnp.asarray(v) for k, v in X.items()}))
+    y = np.asarray(predict_jit(LAW, {k: np.asarray(v) for k, v in P_TRUE.items()},
+                               {k: np.asarray(v) for k, v in X.items()}))
     return {**X, "accuracy": y, "loss": np.repeat(L_TRUE, KS.size)}
 
 
@@ -116,7 +116,7 @@ def test_beta_pass_at_k_limits_and_references():
     xs, ks = (a.ravel() for a in np.meshgrid([1e-8, 0.3, 7.9, 8.0, 25.0, 1e6, 1e10], [0.5, 2.0, 64.0, 1e5]))
     ref = np.array([float(mpmath.loggamma(mpmath.mpf(x) + kk) - mpmath.loggamma(mpmath.mpf(x)))
                     for x, kk in zip(xs, ks)])
-    got = np.asarray(_log_rising(jnp.asarray(xs), jnp.asarray(ks)))
+    got = np.asarray(_log_rising(np.asarray(xs), np.asarray(ks)))
     assert np.all(np.abs(got - ref) <= 1e-12 * np.maximum(1.0, np.abs(ref)))
 
 
@@ -155,8 +155,8 @@ def test_noiseless_fixed_loss_routes_agree():
     # the constructor route: the loss is a constant of the law, three free parameters
     law = JointCoverage(loss_params=LOSS)
     assert law.param_names == ("slope", "L0", "log_kappa")
-    p = {k: jnp.asarray(v) for k, v in law.from_public(LINK).items()}
-    X = {k: jnp.asarray(v) for k, v in grid_rows().items()}
+    p = {k: np.asarray(v) for k, v in law.from_public(LINK).items()}
+    X = {k: np.asarray(v) for k, v in grid_rows().items()}
     np.testing.assert_allclose(np.asarray(predict_jit(law, p, X)), data["accuracy"], rtol=1e-13)
     starts = law.start_grid({k: np.asarray(v) for k, v in X.items()}, data["accuracy"])
     assert starts.shape == (36 + 21, 3)
@@ -184,7 +184,7 @@ def test_accuracy_model_matches_law_and_drives_best_config():
     f = quiet(fit_joint, exact_data())
     acc = accuracy_model(f)
     X = grid_rows()
-    L = np.asarray(f.law.loss(f.internal, {k: jnp.asarray(X[k]) for k in ("params", "tokens")}))
+    L = np.asarray(f.law.loss(f.internal, {k: np.asarray(X[k]) for k in ("params", "tokens")}))
     np.testing.assert_allclose(acc(L, X["samples"]), f.predict(X), rtol=1e-10, atol=1e-12)
     # never rises with loss
     grid = np.linspace(1.5, 5.0, 50)[:, None]
@@ -211,9 +211,9 @@ def test_registry_config_and_save_roundtrip(tmp_path):
     np.testing.assert_allclose(g.predict(X), f.predict(X), rtol=1e-14)
     assert g.params == pytest.approx(f.params)
     # a floor raises pass@1 to at least the floor
-    p = {k: jnp.asarray(v) for k, v in law.from_public(LINK).items()}
-    y = np.asarray(predict_jit(law, p, {"params": jnp.asarray([1e6]), "tokens": jnp.asarray([1e7]),
-                                   "samples": jnp.asarray([1.0])}))
+    p = {k: np.asarray(v) for k, v in law.from_public(LINK).items()}
+    y = np.asarray(predict_jit(law, p, {"params": np.asarray([1e6]), "tokens": np.asarray([1e7]),
+                                   "samples": np.asarray([1.0])}))
     assert 0.25 <= y[0] < 0.26
 
 

@@ -13,8 +13,8 @@ from scalinglaws._jax import jnp
 
 
 def sample(law, public, X, noise, seed):
-    p = {k: jnp.asarray(v) for k, v in law.from_public(public).items()}
-    y = np.asarray(law.predict(p, {k: jnp.asarray(v) for k, v in X.items()}))
+    p = {k: np.asarray(v) for k, v in law.from_public(public).items()}
+    y = np.asarray(law.predict(p, {k: np.asarray(v) for k, v in X.items()}))
     rng = np.random.default_rng(seed)
     return {**X, law.target: y * np.exp(noise * rng.standard_normal(y.shape))}
 
@@ -100,9 +100,9 @@ def test_data_constrained_noisy_recovery():
 def test_effective_data_rules_of_thumb():
     """Muennighoff et al.: 4 epochs count as ~3.73 unique passes; the ceiling is (1 + R_D*) U_D."""
     law = sl.laws.DataConstrained()
-    p = {k: jnp.asarray(v) for k, v in law.from_public(MUENNIGHOFF).items()}
-    U = jnp.asarray([1e9, 1e9, 1e9])
-    X = {"params": jnp.asarray([1e6, 1e6, 1e6]), "tokens": U * jnp.asarray([4.0, 16.0, 1e6]), "unique_tokens": U}
+    p = {k: np.asarray(v) for k, v in law.from_public(MUENNIGHOFF).items()}
+    U = np.asarray([1e9, 1e9, 1e9])
+    X = {"params": np.asarray([1e6, 1e6, 1e6]), "tokens": U * np.asarray([4.0, 16.0, 1e6]), "unique_tokens": U}
     _, D_eff = law.effective(p, X)
     passes = np.asarray(D_eff) / 1e9
     assert passes[0] == pytest.approx(3.73, abs=0.01)

@@ -80,16 +80,16 @@ def test_every_caller_uses_the_one_formula():
                                rtol=1e-15)
     # JointCoverage and WidthDepth (laws): the same Beta coverage at their mean success
     law = JointCoverage(loss_params={"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28})
-    pj = {"slope": jnp.asarray(3.0), "L0": jnp.asarray(2.8), "log_kappa": jnp.asarray(math.log(1.5))}
-    X = {"params": jnp.asarray([1e9, 1e9, 1e9]), "tokens": jnp.asarray([2e10] * 3), "samples": jnp.asarray(k)}
+    pj = {"slope": np.asarray(3.0), "L0": np.asarray(2.8), "log_kappa": np.asarray(math.log(1.5))}
+    X = {"params": np.asarray([1e9, 1e9, 1e9]), "tokens": np.asarray([2e10] * 3), "samples": np.asarray(k)}
     mu, _ = law.mean_success(pj, law.loss(pj, X))
     np.testing.assert_allclose(np.asarray(predict_jit(law, pj, X)),
                                _independent(np.asarray(mu), 1.5, k), rtol=1e-12)
     wd = WidthDepth()
     q = wd.from_public({"s_inf": 0.7, "T0": 500.0, "kappa": 1.1, "concentration": 2.0})
-    Xw = {"samples": jnp.asarray(k), "inference_tokens": jnp.asarray([800.0] * 3)}
-    s, _ = wd.per_sample({n: jnp.asarray(v) for n, v in q.items()}, 800.0)
-    np.testing.assert_allclose(np.asarray(predict_jit(wd, {n: jnp.asarray(v) for n, v in q.items()}, Xw)),
+    Xw = {"samples": np.asarray(k), "inference_tokens": np.asarray([800.0] * 3)}
+    s, _ = wd.per_sample({n: np.asarray(v) for n, v in q.items()}, 800.0)
+    np.testing.assert_allclose(np.asarray(predict_jit(wd, {n: np.asarray(v) for n, v in q.items()}, Xw)),
                                _independent(float(s), 2.0, k), rtol=1e-12)
 
 
@@ -115,8 +115,8 @@ def test_one_sigmoid_convention():
     L = np.linspace(1.5, 3.0, 7)
     link = sigmoid_link(midpoint=mid, slope=slope, floor=floor, ceiling=ceiling)
     law = SigmoidLink()
-    p = {"a": jnp.asarray(ceiling - floor), "b": jnp.asarray(floor), "k": jnp.asarray(-slope), "L0": jnp.asarray(mid)}
-    via_law = np.asarray(predict_jit(law, p, {"loss": jnp.asarray(L)}))
+    p = {"a": np.asarray(ceiling - floor), "b": np.asarray(floor), "k": np.asarray(-slope), "L0": np.asarray(mid)}
+    via_law = np.asarray(predict_jit(law, p, {"loss": np.asarray(L)}))
     np.testing.assert_allclose(link(L), via_law, rtol=1e-15)  # jit may fuse the same formula
     np.testing.assert_allclose(via_law, floor + (ceiling - floor) / (1 + np.exp(slope * (L - mid))), rtol=1e-14)
     assert np.all(np.diff(via_law) < 0)
@@ -124,10 +124,13 @@ def test_one_sigmoid_convention():
 
 
 def test_scan_bisect_kernel():
+    from scalinglaws._jax import float64
+
     f = lambda u: (u - 1.234567) ** 2  # noqa: E731
-    u, i, _ = scan_bisect(f, lambda u: 2 * (u - 1.234567), jnp.linspace(-5.0, 5.0, 41), 200)
+    with float64():  # a private kernel, called directly: its callers run it under float64
+        u, i, _ = scan_bisect(f, lambda u: 2 * (u - 1.234567), jnp.linspace(-5.0, 5.0, 41), 200)
+        r = bisect(lambda x: x ** 3 - 2.0, np.asarray([0.0]), np.asarray([2.0]), 200)
     assert float(u) == pytest.approx(1.234567, abs=1e-14) and 0 < int(i) < 40
-    r = bisect(lambda x: x ** 3 - 2.0, jnp.asarray([0.0]), jnp.asarray([2.0]), 200)
     assert float(r[0]) == pytest.approx(2.0 ** (1 / 3), rel=1e-15)
 
 

@@ -41,9 +41,12 @@ def quiet_fit(data):
 
 
 def curve(noise=0.0, seed=0):
-    p = {n: jnp.asarray(v) for n, v in LAW.from_public(TRUE).items()}
-    y = np.asarray(predict_jit(LAW, p, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    p = {n: np.asarray(v) for n, v in LAW.from_public(TRUE).items()}
+    y = np.asarray(predict_jit(LAW, p, {"samples": np.asarray(KK), "inference_tokens": np.asarray(TT)}))
     y = y + noise * np.random.default_rng(seed).standard_normal(y.shape)
+    # a measured accuracy is a fraction: near the ceiling the noise would push a few points past 1,
+    # which fit rejects as bad data (as read_runs does), so the simulated measurement saturates there
+    y = np.clip(y, 0.0, 1.0)
     return {"samples": KK, "inference_tokens": TT, "accuracy": y}
 
 
@@ -62,18 +65,18 @@ def exact_fit():
 
 def test_law_shape_and_limits():
     p = LAW.from_public(TRUE)
-    pj = {n: jnp.asarray(v) for n, v in p.items()}
+    pj = {n: np.asarray(v) for n, v in p.items()}
     # k = 1: the depth curve itself (SaturatingTokens' form)
-    y1 = np.asarray(predict_jit(LAW, pj, {"samples": jnp.ones(T.size), "inference_tokens": jnp.asarray(T)}))
+    y1 = np.asarray(predict_jit(LAW, pj, {"samples": np.ones(T.size), "inference_tokens": np.asarray(T)}))
     np.testing.assert_allclose(y1, TRUE["s_inf"] * (1 - np.exp(-(T / TRUE["T0"]) ** TRUE["kappa"])), rtol=1e-12)
     # large concentration: independent samples
     q = {**TRUE, "concentration": 1e10}
-    pq = {n: jnp.asarray(v) for n, v in LAW.from_public(q).items()}
-    y = np.asarray(predict_jit(LAW, pq, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    pq = {n: np.asarray(v) for n, v in LAW.from_public(q).items()}
+    y = np.asarray(predict_jit(LAW, pq, {"samples": np.asarray(KK), "inference_tokens": np.asarray(TT)}))
     s = TRUE["s_inf"] * (1 - np.exp(-(TT / TRUE["T0"]) ** TRUE["kappa"]))
     np.testing.assert_allclose(y, 1 - (1 - s) ** KK, rtol=0, atol=1e-6)
     # against scipy's betaln
-    y = np.asarray(predict_jit(LAW, pj, {"samples": jnp.asarray(KK), "inference_tokens": jnp.asarray(TT)}))
+    y = np.asarray(predict_jit(LAW, pj, {"samples": np.asarray(KK), "inference_tokens": np.asarray(TT)}))
     np.testing.assert_allclose(y, brute(TRUE, KK, TT), rtol=0, atol=1e-12)
     grid = y.reshape(K.size, T.size)
     assert np.all(np.diff(grid, axis=0) > 0) and np.all(np.diff(grid, axis=1) > 0)

@@ -44,7 +44,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jax, jnp, x64
 from .._report import Reported, plain
 from ..errors import DataError, LawError
 from ..fitting import solver
@@ -107,12 +107,14 @@ class ModelCurve(Reported):
         """Bootstrap refits that failed (excluded from the intervals)."""
         return int(np.sum(~np.all(np.isfinite(self.boot_theta), axis=1)))
 
+    @x64
     def predict(self, budget: Any) -> np.ndarray:
         """Accuracy of the point fit at ``budget`` (array)."""
         b = jnp.asarray(np.atleast_1d(np.asarray(budget, dtype=np.float64)))
         p = {k: jnp.asarray(v) for k, v in self.internal.items()}
         return np.asarray(predict_jit(self.law, p, {self.law.inputs[0]: b}), dtype=np.float64)
 
+    @x64
     def as_fit(self):
         """The same curve fitted by :func:`scalinglaws.fit` (a full :class:`~scalinglaws.Fit`
         with its report and diagnostics; compiles the package solver once per law)."""
@@ -183,6 +185,7 @@ class ModelComparison(Reported):
     _draws: dict[Any, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     # -- derived quantities -------------------------------------------------------------
+    @x64
     def draws(self, model: Any) -> dict[str, np.ndarray]:
         """Bootstrap draws of every reported quantity of ``model`` (NaN where a refit failed)."""
         return dict(self._draws[self._key(model)])
@@ -204,6 +207,7 @@ class ModelComparison(Reported):
         boot[~ok] = np.nan
         return g[0], boot
 
+    @x64
     def marginal_gain(self, budget: Any) -> dict[Any, MarginalGain]:
         """d accuracy / d ln(compute) at a per-query ``budget`` (samples per problem, or
         inference tokens per query, as the curves were fitted), for each model, with
@@ -228,6 +232,7 @@ class ModelComparison(Reported):
                                   extrapolated=extra)
         return out
 
+    @x64
     def which_pays_more(self, budget: float) -> PaysMore:
         """The model whose extra inference gains more accuracy per ln(compute) at ``budget``
         (largest point estimate), and the fraction of bootstrap draws agreeing. Draws are
@@ -245,6 +250,7 @@ class ModelComparison(Reported):
             prob = float(np.mean(winners == self.models.index(best)))
         return PaysMore(budget=b, model=best, probability=prob, gains=gains)
 
+    @x64
     def predict(self, model: Any, budget: Any) -> np.ndarray:
         """The point fit's accuracy of ``model`` at ``budget``."""
         return self.curves[self._key(model)].predict(budget)
@@ -483,6 +489,7 @@ def _tokens_per_problem(cols: Mapping[str, Any], models: Sequence[Any]) -> dict[
 # the comparison
 
 
+@x64
 def compare_models(runs_or_dict: Any, *, law: Any = "coverage", x: str | None = None, n_boot: int = 200,
                    seed: int = 0, level: float = 0.9, models: Sequence[Any] | None = None,
                    ks: Sequence[int] | None = None, objective: Any = None) -> ModelComparison:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._jax import jnp
+from .._jax import jnp, x64
 from .._report import Reported
 from ..errors import LawError
 from ..laws.base import Law
@@ -26,6 +26,7 @@ from ..laws.joint import _LOSS_NAMES, JointCoverage, chinchilla_internal
 from ..laws.loss import Chinchilla
 from ..runs import as_runs
 from .api import fit
+from .solver import SolverConfig
 from .objectives import LeastSquares
 
 __all__ = ["TwoStepFit", "fit_two_step", "fit_joint", "loss_params_of"]
@@ -59,9 +60,11 @@ class TwoStepFit(Reported):
     def to_dict(self) -> dict[str, Any]:
         return {"type": "TwoStepFit", "loss_fit": self.loss_fit.to_dict(), "link_fit": self.link_fit.to_dict()}
 
+    @x64
     def predict_loss(self, data: Any = None, **columns: Any) -> np.ndarray:
         return self.loss_fit.predict(data, **columns)
 
+    @x64
     def predict_accuracy(self, data: Any = None, **columns: Any) -> np.ndarray:
         """Accuracy predicted through the chain, e.g. ``predict_accuracy(params=N, tokens=D)``
         (a float64 numpy array; an error link's output is turned into 1 - error)."""
@@ -70,6 +73,7 @@ class TwoStepFit(Reported):
         return 1.0 - out if self.link_fit.law.target == "error" else out
 
 
+@x64
 def fit_two_step(loss_law: Law, link_law: Law, runs: Any, *, loss_objective: Any = None, link_objective: Any = None,
                  loss_starts: Any = None, link_starts: Any = None) -> TwoStepFit:
     """Fit ``loss_law`` to (its inputs -> ``loss``), then ``link_law`` to
@@ -112,6 +116,7 @@ def fit_two_step(loss_law: Law, link_law: Law, runs: Any, *, loss_objective: Any
 # the joint coverage law in two steps
 
 
+@x64
 def loss_params_of(fit_or_params: Any) -> dict[str, float]:
     """Internal Chinchilla parameters (a, b, e, alpha, beta) of a Chinchilla Fit,
     a JointCoverage Fit (fixed or fitted loss), or a mapping of public/internal
@@ -119,6 +124,7 @@ def loss_params_of(fit_or_params: Any) -> dict[str, float]:
     return chinchilla_internal(fit_or_params)
 
 
+@x64
 def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: float = 1.0,
               objective: Any = None, loss_objective: Any = None, starts: Any = None,
               return_loss_fit: bool = False, **fit_kwargs: Any):
@@ -136,9 +142,9 @@ def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: f
     those loss parameters fixed, least squares in linear space by default; only
     slope, L0 and kappa move. ``starts``: None (the link grid plus starts from
     the known losses) or as for :func:`~scalinglaws.fit`. Extra keyword
-    arguments go to :func:`~scalinglaws.fit` (with least squares ``polish``
-    defaults to 0: the exact-Hessian polish moved the optimum by < 1e-8
-    relative in tests but triples the compile time; pass ``polish=4`` to run it). Returns the joint Fit, or
+    arguments go to :func:`~scalinglaws.fit` (with least squares the default solver is
+    ``SolverConfig(polish=0)``: the exact-Hessian polish moved the optimum by < 1e-8 relative in
+    tests but triples the compile time; pass ``solver=SolverConfig()`` to run it). Returns the joint Fit, or
     ``(joint_fit, loss_fit)`` with ``return_loss_fit=True`` (loss_fit None when
     parameters were given).
     """
@@ -179,7 +185,7 @@ def fit_joint(runs: Any, loss_fit: Any = None, *, floor: float = 0.0, ceiling: f
     if objective.name == "least_squares":
         # Levenberg-Marquardt's Gauss-Newton curvature is the exact one of least squares at the optimum
         # up to residual terms, so the exact-Hessian polish adds little here and triples the compile time
-        fit_kwargs.setdefault("polish", 0)
+        fit_kwargs.setdefault("solver", SolverConfig(polish=0))
     jfit = fit(law, data, objective=objective, starts=starts, fixed=fixed, **fit_kwargs)
     notes = list(getattr(runs, "notes", ()) or ())
     notes.append("loss parameters fixed: " + (f"fitted in step 1 (Chinchilla on {step1.n_obs} distinct (params, "

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._jax import jnp
+from .._jax import jnp, x64
 from ..errors import LawError
 from .objectives import objective_from_spec, objective_spec
 from ..laws.base import Custom, Law, law_from_name, predict_jit
@@ -101,6 +101,7 @@ class Fit:
     def theta(self) -> np.ndarray:
         return np.array([self.internal[n] for n in self.law.param_names], dtype=np.float64)
 
+    @x64
     def predict(self, data: Any = None, **columns: Any) -> np.ndarray:
         """Predictions of the fitted law for runs (``Runs``, a mapping of arrays,
         or keyword arrays such as ``params=..., tokens=...``)."""
@@ -190,6 +191,7 @@ class Fit:
         }
         return d
 
+    @x64
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_text(json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n")
@@ -206,6 +208,7 @@ def _json_default(o):
     raise TypeError(f"cannot write {type(o).__name__} to JSON")
 
 
+@x64
 def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
     """Read a fit written by :meth:`Fit.save`. Custom laws cannot be rebuilt from
     JSON (their function is code): pass the same law as ``law=``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -18,10 +19,14 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jax, jnp, x64
 from ..errors import LawError
 
 Array = Any
+
+
+# Law methods that never touch JAX (names, conversions, grids): left unwrapped by Law.__init_subclass__
+_NOT_WRAPPED = frozenset({"parameters", "public", "from_public", "config", "describe", "start_grid", "unpack"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,17 @@ class Law:
     parameter vector), ``public``/``from_public``, ``data_starts`` (extra
     starts derived from the data), ``closed_form_optimum``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # a law's formulas compute in float64 when a user calls them directly, as inside a fit
+        super().__init_subclass__(**kwargs)
+        for meth, f in list(cls.__dict__.items()):
+            if meth.startswith("_") or meth in _NOT_WRAPPED or not inspect.isfunction(f):
+                continue
+            if not getattr(f, "_x64", False):
+                wrapped = x64(f)
+                wrapped._x64 = True
+                setattr(cls, meth, wrapped)
 
     name: ClassVar[str] = "law"
     inputs: ClassVar[tuple[str, ...]] = ()
@@ -140,6 +156,7 @@ def _jitted_predict(law: "Law"):
     return jax.jit(law.predict)
 
 
+@x64
 def predict_jit(law: "Law", p: Mapping[str, Array], X: Mapping[str, Array]) -> Array:
     """``law.predict`` under a cached ``jax.jit`` (laws are hashable frozen dataclasses);
     falls back to the plain function for unhashable laws."""

@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping, Protocol
 import numpy as np
 from scipy import optimize as _sopt
 
+from .._jax import x64
 from .._numerics import beta_binomial_pass_at_k, sigmoid
 from .._report import Reported, format_rows
 from ..errors import LawError
@@ -63,6 +64,7 @@ DEFAULT_SAMPLES = tuple(float(2 ** i) for i in range(11))
 # ---------------------------------------------------------------------------------------
 # Snell et al.
 
+@x64
 def exchange_multiplier(M: Any, R: Any) -> Any:
     """Snell et al. (2024): at equal total FLOPs, a model ``M`` times smaller may
     multiply its inference compute by ``M + 3 (M - 1) / R``, where
@@ -88,6 +90,7 @@ class AccuracyModel(Protocol):
     def __call__(self, loss: np.ndarray, x: np.ndarray) -> np.ndarray: ...
 
 
+@x64
 def sigmoid_link(midpoint: float, slope: float, floor: float = 0.0, ceiling: float = 1.0) -> Callable:
     """A loss -> per-sample success link, ``floor + (ceiling - floor) / (1 + exp(slope (L - midpoint)))``.
 
@@ -164,6 +167,7 @@ class CoverageAccuracyModel:
             raise LawError(f"`CoverageAccuracyModel(concentration=...)` must be finite and > 0, got {c}.",
                            rule="not positive", value=c)
 
+    @x64
     def per_sample(self, loss: Any) -> np.ndarray:
         """The per-sample success p(loss), clipped to [0, 1]."""
         return np.clip(np.asarray(self._fn(loss), dtype=np.float64), 0.0, 1.0)
@@ -184,6 +188,7 @@ class CoverageAccuracyModel:
             return np.where(inner, cover, np.where(a > 0, 1.0, 0.0) * np.ones_like(k))
 
 
+@x64
 def accuracy_model(fit_or_law: Any, params: Mapping[str, float] | None = None) -> CoverageAccuracyModel:
     """``acc(loss, k)`` of a JointCoverage fit (or law plus ``params``), for
     :func:`best_config` / :func:`frontier` / :func:`smaller_vs_larger`: the fitted link
@@ -495,6 +500,7 @@ def _sizes(sizes: Any, fn: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # public API
 
+@x64
 def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, accuracy_model: AccuracyModel,
                 samples: Any = None, tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,
                 sizes: Any = None, params: Mapping[str, float] | None = None) -> Config:
@@ -545,6 +551,7 @@ def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, a
                   axis=pr.axis, grid=grid, notes=tuple(notes), warnings=warns)
 
 
+@x64
 def frontier(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None, *, total_flops: Any,
              queries: float, sizes: Any = None, samples: Any = None, tokens_per_sample: Any = 1000.0,
              prompt_tokens: float = 0.0, params: Mapping[str, float] | None = None) -> Frontier:
@@ -585,6 +592,7 @@ def frontier(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None
                     optimal_setting=pr.x[jb])
 
 
+@x64
 def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None, *, small: Any,
                       large: Any, total_flops: float, queries: Any, samples: Any = None,
                       tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jax, jnp, x64
 from .._numerics import scan_bisect
 from .._report import Reported, format_rows
 from ..errors import LawError
@@ -51,6 +51,7 @@ class Allocation(Reported):
                                          "tokens_per_param": "D*/N*", "loss": "loss"})
 
 
+@x64
 def range_warnings(fit: Any, N: np.ndarray, D: np.ndarray, fn: str) -> tuple[str, ...]:
     """Warn (and return the messages) when N* or D* lies outside the fitted runs' range."""
     out = []
@@ -95,6 +96,7 @@ def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping
     return N, flops / (6.0 * N), np.asarray(lv)
 
 
+@x64
 def compute_optimal(fit_or_law: Any, flops: Any = None, *, params: Mapping[str, float] | None = None,
                     method: str = "auto", total_flops: Any = None, **inputs: Any) -> Allocation:
     """The loss-minimising (N, D) for each training budget ``flops`` (C = 6ND).

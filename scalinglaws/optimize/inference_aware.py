@@ -43,7 +43,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._jax import jax, jnp
+from .._jax import jax, jnp, x64
 from .._numerics import bisect, scan_bisect
 from .._report import Reported, format_rows
 from ..errors import LawError
@@ -110,6 +110,7 @@ def _check_law(law: Law, fn: str) -> None:
                        "are supported here.", rule="bad law")
 
 
+@x64
 def as_array(name: str, value: Any, fn: str, *, lower: float = 0.0, strict: bool = True) -> np.ndarray:
     """``value`` as float64, finite and > lower (>= lower when not strict)."""
     try:
@@ -303,6 +304,7 @@ def _law_loss(law: Law, p: Mapping[str, float], N: np.ndarray, D: np.ndarray) ->
     return np.asarray(_predict_fn(law)(pj, jnp.asarray(N), jnp.asarray(D)), dtype=np.float64)
 
 
+@x64
 def lowest_logs(law: Law, p: Mapping[str, float], exact: bool, C: np.ndarray, dinf: np.ndarray,
                 fn: str) -> tuple[np.ndarray, np.ndarray]:
     """log N, log D minimising the loss on 6 N D + 2 N dinf = C (same-shape arrays;
@@ -331,6 +333,7 @@ def lowest_logs(law: Law, p: Mapping[str, float], exact: bool, C: np.ndarray, di
     return lN, lD
 
 
+@x64
 def loss_at(law: Law, p: Mapping[str, float], lN: np.ndarray, lD: np.ndarray) -> np.ndarray:
     """The law's loss at log N, log D (NumPy for Chinchilla, the law's JAX predict otherwise)."""
     if isinstance(law, Chinchilla):
@@ -358,6 +361,7 @@ def _out(v: Any, scalar: bool) -> Any:
 # ---------------------------------------------------------------------------------------
 # public API
 
+@x64
 def inference_aware_optimum(fit_or_law: Any, target_loss: Any, inference_tokens: Any, *,
                             params: Mapping[str, float] | None = None, inference_cost: float = 1.0,
                             method: str = "auto") -> InferenceAllocation:
@@ -424,6 +428,7 @@ def inference_aware_optimum(fit_or_law: Any, target_loss: Any, inference_tokens:
         savings=o(1.0 - (train + w * infer) / (6.0 * N0 * D0 + w * 2.0 * N0 * di)), warnings=warns)
 
 
+@x64
 def lowest_loss(fit_or_law: Any, total_flops: Any, inference_tokens: Any, *,
                 params: Mapping[str, float] | None = None, inference_cost: float = 1.0,
                 method: str = "auto") -> InferenceAllocation:

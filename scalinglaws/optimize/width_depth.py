@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._jax import jnp
+from .._jax import jnp, x64
 from .._report import Reported, format_rows
 from ..errors import LawError
 from ..laws.base import Law, predict_jit
@@ -58,6 +58,7 @@ class Split(Reported):
     model_params: float | None
     notes: tuple[str, ...] = ()
 
+    @x64
     def point(self, i: int) -> SplitPoint:
         return _point(self.samples, self.tokens_per_sample, self.accuracy, self.flops_per_query, i)
 
@@ -117,6 +118,7 @@ def _resolve(fit_or_law: Any, params: Mapping[str, float] | None, fn: str) -> tu
     return law, p, fit
 
 
+@x64
 def best_split(fit_or_law: Any, budget_tokens_per_query: float, *, params: Mapping[str, float] | None = None,
                k_max: int = 1024, min_tokens_per_sample: float = 1.0, model_params: float | None = None,
                max_latency_tokens: float | None = None) -> Split:
