@@ -14,6 +14,8 @@ import pytest
 import scalinglaws as sl
 from scalinglaws import synthetic
 
+from conftest import require
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -85,8 +87,7 @@ def test_sample_law_rejects_bad_arguments():
 
 def test_bundled_csv_is_the_demo_sweep_exactly():
     path = DATA / "synthetic_chinchilla.csv"
-    if not path.is_file():
-        pytest.skip("data/synthetic_chinchilla.csv is not in this checkout")
+    require(path, "bundled data file")  # part of the checkout: skip outside one, fail under CI=true
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     table = synthetic.demo_sweep()
