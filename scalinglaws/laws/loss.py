@@ -63,6 +63,23 @@ class Chinchilla(Law):
     start grid is Hoffmann's 4,500 points (alpha, beta in {0, 0.5, ..., 2},
     e in {-1, -0.5, ..., 1}, a, b in {0, 5, ..., 25}), plus 64 starts solved
     from the data (``data_starts=True``).
+
+    Hoffmann et al.'s unrounded parameters put the compute-optimal model for the Gopher
+    budget (5.76e23 FLOPs) at about 40B parameters and 59 tokens per parameter:
+
+    >>> import numpy as np, scalinglaws as sl
+    >>> law = sl.laws.Chinchilla()
+    >>> hoffmann = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
+    >>> best = sl.compute_optimal(law, flops=5.76e23, params=hoffmann)
+    >>> round(best.params / 1e9, 1), round(best.tokens_per_param), round(best.loss, 3)
+    (40.4, 59, 1.918)
+
+    A fit of a noiseless isoFLOP sweep drawn from Epoch's parameters gives them back:
+
+    >>> from scalinglaws import synthetic
+    >>> fit = sl.fit(law, synthetic.chinchilla_sweep(synthetic.EPOCH, noise=0.0))
+    >>> {k: round(v, 4) for k, v in fit.params.items()}
+    {'E': 1.8172, 'A': 482.01, 'B': 2085.43, 'alpha': 0.3478, 'beta': 0.3658}
     """
 
     use_data_starts: bool = True
@@ -291,6 +308,12 @@ class OverTrain(Law):
     LSE(e, log_a + eta log M - eta log C, log_b - eta log M - eta log C).
     At fixed C the loss is lowest at M* = (b/a)^(1/(2 eta)), a constant
     tokens-per-parameter ratio (closed form).
+
+    >>> import scalinglaws as sl
+    >>> q = {"E": 1.6, "a": 120.0, "b": 900.0, "eta": 0.15}
+    >>> best = sl.compute_optimal(sl.laws.OverTrain(), flops=[1e21, 1e23], params=q)
+    >>> [round(float(m), 2) for m in best.tokens_per_param]      # (900 / 120)^(1 / 0.3)
+    [825.79, 825.79]
     """
 
     name = "overtrain"
