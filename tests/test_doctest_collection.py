@@ -36,3 +36,23 @@ def _runnable_examples(obj) -> int:
                          ids=lambda o: getattr(o, "__qualname__", getattr(o, "__name__", str(o))))
 def test_key_docstrings_have_runnable_examples(obj):
     assert _runnable_examples(obj) >= 2, obj
+
+
+def _package_modules():
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(sl.__path__, prefix="scalinglaws."):
+        if not info.name.endswith("__main__"):
+            yield importlib.import_module(info.name)
+
+
+def test_no_module_has_only_skipped_examples():
+    """+SKIP is for examples that need a user's file; every module with examples runs some."""
+    only_skipped = []
+    skip = doctest.OPTIONFLAGS_BY_NAME["SKIP"]
+    for mod in [sl, *_package_modules()]:
+        examples = [ex for t in doctest.DocTestFinder().find(mod, mod.__name__) for ex in t.examples]
+        if examples and all(ex.options.get(skip, False) for ex in examples):
+            only_skipped.append(mod.__name__)
+    assert only_skipped == []
