@@ -10,6 +10,17 @@ model comparison, ceiling check), ``sl.flops`` and ``sl.plot``. See ``docs/layer
 >>> runs = sl.read_runs("runs.csv", columns={"params": "Model Size", "flops": "Training FLOP"})  # doctest: +SKIP
 >>> fit = sl.fit(sl.laws.Chinchilla(), runs)                                                   # doctest: +SKIP
 >>> sl.compute_optimal(fit, flops=5.76e23).params                                              # doctest: +SKIP
+
+The same chain on a noiseless sweep drawn from Epoch's parameters (Besiroglu et al. 2024,
+rounded as in ``synthetic.EPOCH``), whose closed-form optimum at 1e21 FLOPs is
+N* = G (C/6)^(beta/(alpha+beta)) = 2.78e9 parameters and 21.6 tokens per parameter:
+
+>>> from scalinglaws import synthetic
+>>> runs = sl.read_runs(synthetic.chinchilla_sweep(synthetic.EPOCH, noise=0.0))
+>>> fit = sl.fit(sl.laws.Chinchilla(), runs)
+>>> best = sl.compute_optimal(fit, flops=1e21)
+>>> round(best.params / 1e9, 2), round(best.tokens_per_param, 1)
+(2.78, 21.6)
 """
 
 from importlib import import_module as _import_module

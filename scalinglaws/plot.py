@@ -6,9 +6,14 @@ Every function takes an optional matplotlib ``ax=`` and returns the Axes it drew
 is used.
 
 >>> import scalinglaws as sl
->>> from scalinglaws import plot                                   # doctest: +SKIP
->>> ax = plot.plot_isoflop(fit, runs)                              # doctest: +SKIP
+>>> from scalinglaws import plot, synthetic
+>>> runs = sl.read_runs(synthetic.chinchilla_sweep(budgets=(1e19, 1e20, 1e21), noise=0.0))
+>>> fit = sl.fit(sl.laws.Chinchilla(), runs)
+>>> ax = plot.plot_isoflop(fit, runs)
+>>> len(ax.lines), ax.get_xscale()          # one fitted profile per training budget, log N
+(3, 'log')
 >>> ax.figure.savefig("isoflop.png", dpi=150)                      # doctest: +SKIP
+>>> import matplotlib.pyplot as plt; plt.close(ax.figure)
 """
 
 from __future__ import annotations

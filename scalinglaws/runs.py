@@ -619,6 +619,24 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
         DataError: naming the file, column, row (and CSV line), rule and value: an unknown
             canonical name, a missing column, an unparseable, missing, non-finite or
             out-of-range value, runs duplicated with conflicting targets, no rows.
+
+    From a dict (flops follow from C = 6ND, and the notes say so):
+
+    >>> runs = read_runs({"params": [1e8, 4e8], "tokens": ["2B", "8B"], "loss": [3.1, 2.8]})
+    >>> len(runs), runs.names
+    (2, ('params', 'tokens', 'flops', 'loss'))
+    >>> runs["flops"].tolist()
+    [1.2e+18, 1.92e+19]
+    >>> runs.notes[-1]
+    'flops derived as 6 * params * tokens (C = 6ND)'
+
+    From your own column names (a file works the same way, e.g. Epoch's
+    ``svg_extracted_data.csv``):
+
+    >>> table = {"Model Size": [7e10], "Training FLOP": [5.88e23], "loss": [1.94]}
+    >>> read_runs(table, columns={"params": "Model Size", "flops": "Training FLOP"})["tokens"].tolist()
+    [1400000000000.0]
+    >>> read_runs("svg_extracted_data.csv", columns={"params": "Model Size", "flops": "Training FLOP"})  # doctest: +SKIP
     """
     if columns is not None and not isinstance(columns, Mapping):
         raise TypeError("read_runs: columns= must map canonical name -> your column name, "

@@ -1,5 +1,7 @@
 """Shared fixtures. Third-party data are read from ../shared/data beside the
-project (never copied); tests that need them skip cleanly when it is absent."""
+project (never copied). Tests that need them skip cleanly when it is absent on a
+developer's machine; under CI (environment variable ``CI=true``) a missing file is
+a test failure naming the path, so CI never skips silently."""
 
 from __future__ import annotations
 
@@ -17,11 +19,25 @@ EPOCH_CSV = SHARED_DATA / "epoch_chinchilla" / "svg_extracted_data.csv"
 EPOCH_COLUMNS = {"params": "Model Size", "flops": "Training FLOP", "loss": "loss"}
 
 
-def shared(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
+def in_ci() -> bool:
+    """True when the environment variable CI is "true" (any case), as CI services set it."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def require(path: Path, what: str = "third-party data") -> Path:
+    """``path`` if it exists; otherwise skip the test, or fail it under CI=true."""
+    path = Path(path)
     if not path.exists():
-        pytest.skip(f"third-party data not available: {path}")
+        msg = f"{what} not available: {path}"
+        if in_ci():
+            pytest.fail(f"{msg} (CI=true: missing shared data is a failure, not a skip)", pytrace=False)
+        pytest.skip(msg)
     return path
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared/data (see :func:`require`)."""
+    return require(SHARED_DATA.joinpath(*parts))
 
 
 @pytest.fixture(scope="session")

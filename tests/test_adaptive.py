@@ -99,6 +99,7 @@ def test_callables_and_k_min():
     curves = [lambda k: 1 - 0.5 ** k, lambda k: 1 - 0.9 ** k]
     res = allocate_samples(curves, budget=4, k_max=16)
     ref = allocate_samples([1 - 0.5 ** np.arange(17), 1 - 0.9 ** np.arange(17)], budget=4)
+    # exact: the callables are evaluated on np.arange(17), the very computation of ref, in one process
     assert res.samples.tolist() == ref.samples.tolist() and res.accuracy == ref.accuracy
     zero = allocate_samples(curves, budget=0.5, k_max=16, k_min=0, weights=[1, 1])
     assert zero.mean_samples <= 0.5 and zero.uniform_samples == 0

@@ -109,6 +109,7 @@ def test_fit_json_and_saved_file(work, fitted):
     assert abs(p["alpha"] - synthetic.EPOCH["alpha"]) < 0.05 and abs(p["beta"] - synthetic.EPOCH["beta"]) < 0.05
     assert any("flops derived" in n for n in fitted["notes"])  # the CSV had no flops column
     saved = json.loads(work["fit"].read_text())
+    # exact: the same fitted floats, printed with repr and read back (JSON round-trips them)
     assert saved["params"] == p
     assert scalinglaws.load_fit(work["fit"]).params == p
 
@@ -224,6 +225,7 @@ def test_demo_writes_plot_and_prints_allocation(tmp_path, capsys):
 def test_demo_json_and_in_memory_fallback(tmp_path, capsys, monkeypatch):
     assert main(["demo", "--out", str(tmp_path / "a"), "--json", "-q"]) == 0
     from_csv = json.loads(capsys.readouterr().out)
+    # exact: constants and the requested budgets passed through JSON (repr round-trips), no arithmetic
     assert from_csv["true_params"] == synthetic.EPOCH
     assert [r["flops"] for r in from_csv["allocation"]] == [1e20, 1e21, 1e22, 1e23, 1e24, 1e25]
     assert Path(from_csv["plot"]).is_file()
@@ -235,9 +237,27 @@ def test_demo_json_and_in_memory_fallback(tmp_path, capsys, monkeypatch):
     cap = capsys.readouterr()
     assert "regenerating the same table in memory" in cap.err
     in_memory = json.loads(cap.out)
-    if (ROOT / "data" / "synthetic_chinchilla.csv").is_file():
-        assert in_memory["fit"]["params"] == from_csv["fit"]["params"]
-        assert in_memory["fit"]["data_hash"] == from_csv["fit"]["data_hash"]
+    csv_path = ROOT / "data" / "synthetic_chinchilla.csv"
+    if csv_path.is_file():
+        # The CSV was written on another machine; the in-memory table is recomputed here with
+        # pow/exp/log, which are not bit-identical across CPUs, so the two tables agree to a few
+        # ulps (checked in test_synthetic.py::test_bundled_csv_is_the_demo_sweep_exactly), not
+        # bit for bit. Only when they are bit-identical must the fits be identical (the very same
+        # computation in one process), data hash included.
+        table = synthetic.demo_sweep()
+        read = scalinglaws.read_runs(csv_path)
+        same_bits = all(np.array_equal(read[c], table[c]) for c in ("params", "tokens", "flops", "loss"))
+        if same_bits:
+            assert in_memory["fit"]["params"] == from_csv["fit"]["params"]
+            assert in_memory["fit"]["data_hash"] == from_csv["fit"]["data_hash"]
+        # Either way the fits agree to what a few-ulp change of the data can move them. The fit is
+        # ill-conditioned along the (B, beta) valley: perturbing every loss by up to +-2 ulps moved
+        # the parameters by up to 3e-8 relative (B; alpha, E ~2e-9) and the objective by 1e-14
+        # relative (measured, 6 trials). With up to 16 ulps of difference: params to 1e-6, the
+        # minimised objective to 1e-12.
+        for k, v in from_csv["fit"]["params"].items():
+            assert in_memory["fit"]["params"][k] == pytest.approx(v, rel=1e-6), k
+        assert in_memory["fit"]["objective_value"] == pytest.approx(from_csv["fit"]["objective_value"], rel=1e-12)
 
 
 def test_optimize_with_link_chooses_samples(work, fitted, tmp_path, capsys):

@@ -21,6 +21,8 @@ from scalinglaws.evals import ceiling_check
 from scalinglaws.laws.base import law_from_name
 from scalinglaws.laws.coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
 
+from conftest import require
+
 LLMONKEYS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "llmonkeys_digitized"
 K = np.geomspace(1.0, 1e4, 20)
 T = np.geomspace(1e2, 1e5, 20)
@@ -107,11 +109,7 @@ GOLDEN = {
 
 
 def _digitized(fname):
-    if not LLMONKEYS.is_dir():
-        pytest.skip(f"third-party data not available: {LLMONKEYS}")
-    path = LLMONKEYS / fname
-    if not path.exists():
-        pytest.skip(f"third-party data not available: {path}")
+    path = require(LLMONKEYS / fname)  # skip, or fail under CI=true
     k, y = np.loadtxt(path, delimiter=",", skiprows=1, unpack=True)  # header "x, y"
     return k, y
 

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from scalinglaws.errors import ColumnNotFoundError, DataError, LawError
 from scalinglaws.runs import CANONICAL_COLUMNS, Runs, read_runs
 
+from conftest import require
+
 EPOCH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "epoch_chinchilla" / (
     "svg_extracted_data.csv")
 EPOCH_COLUMNS = {"params": "Model Size", "flops": "Training FLOP", "loss": "loss"}
@@ -48,9 +50,7 @@ def assert_located(err: DataError, *parts: str) -> None:
 # --------------------------------------------------------------------------- Epoch's file
 @pytest.fixture(scope="module")
 def epoch() -> Runs:
-    if not EPOCH.is_file():
-        pytest.skip(f"{EPOCH} not present (shared data folder absent)")
-    return read_runs(EPOCH, columns=EPOCH_COLUMNS)
+    return read_runs(require(EPOCH), columns=EPOCH_COLUMNS)  # skip, or fail under CI=true
 
 
 def test_epoch_file_reads_and_derives_tokens(epoch: Runs) -> None:

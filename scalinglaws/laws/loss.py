@@ -68,6 +68,23 @@ class Chinchilla(Law):
     start grid is Hoffmann's 4,500 points (alpha, beta in {0, 0.5, ..., 2},
     e in {-1, -0.5, ..., 1}, a, b in {0, 5, ..., 25}), plus 64 starts solved
     from the data (``data_starts=True``).
+
+    Hoffmann et al.'s unrounded parameters put the compute-optimal model for the Gopher
+    budget (5.76e23 FLOPs) at about 40B parameters and 59 tokens per parameter:
+
+    >>> import numpy as np, scalinglaws as sl
+    >>> law = sl.laws.Chinchilla()
+    >>> hoffmann = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
+    >>> best = sl.compute_optimal(law, flops=5.76e23, params=hoffmann)
+    >>> round(best.params / 1e9, 1), round(best.tokens_per_param), round(best.loss, 3)
+    (40.4, 59, 1.918)
+
+    A fit of a noiseless isoFLOP sweep drawn from Epoch's parameters gives them back:
+
+    >>> from scalinglaws import synthetic
+    >>> fit = sl.fit(law, synthetic.chinchilla_sweep(synthetic.EPOCH, noise=0.0))
+    >>> {k: round(v, 4) for k, v in fit.params.items()}
+    {'E': 1.8172, 'A': 482.01, 'B': 2085.43, 'alpha': 0.3478, 'beta': 0.3658}
     """
 
     use_data_starts: bool = True
@@ -176,19 +193,47 @@ class Kaplan(Law):
 class DataConstrained(Law):
     """Muennighoff et al. 2023: Chinchilla in effective data D' and parameters N'.
 
-    D' = U_D + U_D R_D* (1 - exp(-R_D / R_D*)), R_D = D/U_D - 1 (repeated epochs);
-    N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*)), U_N = min(N, U_D / tokens_per_param),
-    R_N = N/U_N - 1 (the excess over the compute-optimal size for U_D; the
-    ratio ``tokens_per_param`` is fixed, default 20). Needs the column
-    ``unique_tokens``. Internal parameters: a, b, e, alpha, beta as in
+    L = E + A/N'^alpha + B/D'^beta with
+
+    - U_D = min(unique_tokens, tokens): the unique data actually *seen*. A run that
+      stops before exhausting its pool (tokens < unique_tokens) has seen only
+      ``tokens`` unique tokens, so D' = D there (never more than the data seen);
+    - R_D = D/U_D - 1 >= 0 (repeated epochs), D' = U_D + U_D R_D* (1 - exp(-R_D / R_D*));
+    - U_N = min(N, N_opt(U_D)), the compute-optimal size for U_D, and
+      R_N = N/U_N - 1 >= 0 (the excess parameters), N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*)).
+
+    N_opt(U_D) follows from U_D as in the paper: by default (``tokens_per_param=None``)
+    from the law's own Chinchilla allocation, N_opt(U_D) = G (G U_D)^(beta/alpha) with
+    G = (alpha A / (beta B))^(1/(alpha+beta)) (the N whose compute-optimal D is U_D);
+    with a number, N_opt(U_D) = U_D / tokens_per_param (a fixed ratio such as 20).
+    With the default, a run that repeats nothing and is not larger than compute-optimal
+    has N' = N and D' = D: the law is then exactly Chinchilla.
+
+    Needs the column ``unique_tokens``. Internal parameters: a, b, e, alpha, beta as in
     Chinchilla, plus log_RD = log R_D* and log_RN = log R_N*.
+
+    >>> import scalinglaws as sl
+    >>> law = sl.laws.DataConstrained()
+    >>> q = {"E": 1.87, "A": 521.0, "B": 1488.0, "alpha": 0.353, "beta": 0.353, "R_D": 15.39, "R_N": 5.31}
+    >>> p = law.from_public(q)
+    >>> N_eff, D_eff = law.effective(p, {"params": 1e8, "tokens": 4e9, "unique_tokens": 1e9})
+    >>> round(float(D_eff) / 1e9, 2)      # 4 epochs of 1e9 unique tokens count as ~3.73
+    3.73
+    >>> N_eff, D_eff = law.effective(p, {"params": 1e8, "tokens": 1e9, "unique_tokens": 1e12})
+    >>> float(D_eff)                      # the pool is larger than the data seen: D' = D
+    1000000000.0
     """
 
-    tokens_per_param: float = 20.0
+    tokens_per_param: float | None = None
 
     name = "data_constrained"
     inputs = ("params", "tokens", "unique_tokens")
     target = "loss"
+
+    def __post_init__(self) -> None:
+        t = self.tokens_per_param
+        if t is not None and not (isinstance(t, (int, float)) and math.isfinite(t) and t > 0):
+            raise ValueError(f"`DataConstrained(tokens_per_param=...)` must be None or a number > 0, got {t!r}.")
 
     def parameters(self):
         return (
@@ -201,13 +246,26 @@ class DataConstrained(Law):
             Param("log_RN", grid=tuple(_LN([2.0, 5.0, 20.0]).tolist()), doc="log R_N*"),
         )
 
-    def effective(self, p, X):
-        U_D = X["unique_tokens"]
-        R_D = jnp.maximum(X["tokens"] / U_D - 1.0, 0.0)
+    def _log_n_opt(self, p, log_UD, tokens_per_param=None):
+        """log N_opt(U_D): the compute-optimal N whose D* is U_D (see the class docstring)."""
+        t = self.tokens_per_param if tokens_per_param is None else tokens_per_param
+        if t is not None:
+            return log_UD - math.log(t)
+        al, be = p["alpha"], p["beta"]
+        log_G = (jnp.log(al) + p["a"] - jnp.log(be) - p["b"]) / (al + be)
+        return log_G + (be / al) * (log_G + log_UD)
+
+    def effective(self, p, X, *, tokens_per_param=None):
+        """(N', D') for inputs X (``params``, ``tokens``, ``unique_tokens``), with
+        U_D = min(unique_tokens, tokens) (see the class docstring)."""
+        N = jnp.asarray(X["params"], dtype=jnp.float64)
+        D = jnp.asarray(X["tokens"], dtype=jnp.float64)
+        U_D = jnp.minimum(jnp.asarray(X["unique_tokens"], dtype=jnp.float64), D)  # unique data actually seen
+        R_D = jnp.maximum(D / U_D - 1.0, 0.0)
         rd = jnp.exp(p["log_RD"])
         D_eff = U_D * (1.0 + rd * (-jnp.expm1(-R_D / rd)))
-        U_N = jnp.minimum(X["params"], U_D / self.tokens_per_param)
-        R_N = jnp.maximum(X["params"] / U_N - 1.0, 0.0)
+        U_N = jnp.minimum(N, jnp.exp(self._log_n_opt(p, jnp.log(U_D), tokens_per_param)))
+        R_N = jnp.maximum(N / U_N - 1.0, 0.0)
         rn = jnp.exp(p["log_RN"])
         N_eff = U_N * (1.0 + rn * (-jnp.expm1(-R_N / rn)))
         return N_eff, D_eff
@@ -233,8 +291,10 @@ class DataConstrained(Law):
 
     def data_starts(self, X, y):
         # effective data with the published R_D* = 15.39, R_N* = 5.31 as a first guess
+        # (and a fixed 20 tokens per parameter for U_N, since A, B, alpha, beta are not known yet)
         p0 = {"log_RD": math.log(15.39), "log_RN": math.log(5.31)}
-        N_eff, D_eff = (np.asarray(v) for v in self.effective(p0, {k: jnp.asarray(v) for k, v in X.items()}))
+        N_eff, D_eff = (np.asarray(v) for v in self.effective(p0, {k: jnp.asarray(v) for k, v in X.items()},
+                                                               tokens_per_param=self.tokens_per_param or 20.0))
         base = _linear_starts(np.log(N_eff), np.log(D_eff), np.asarray(y), (0.15, 0.3, 0.5, 0.8), (0.15, 0.3, 0.5, 0.8))
         tail = np.tile([p0["log_RD"], p0["log_RN"]], (len(base), 1))
         return np.concatenate([base, tail], axis=1)
@@ -253,6 +313,12 @@ class OverTrain(Law):
     LSE(e, log_a + eta log M - eta log C, log_b - eta log M - eta log C).
     At fixed C the loss is lowest at M* = (b/a)^(1/(2 eta)), a constant
     tokens-per-parameter ratio (closed form).
+
+    >>> import scalinglaws as sl
+    >>> q = {"E": 1.6, "a": 120.0, "b": 900.0, "eta": 0.15}
+    >>> best = sl.compute_optimal(sl.laws.OverTrain(), flops=[1e21, 1e23], params=q)
+    >>> [round(float(m), 2) for m in best.tokens_per_param]      # (900 / 120)^(1 / 0.3)
+    [825.79, 825.79]
     """
 
     name = "overtrain"

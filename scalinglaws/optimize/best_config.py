@@ -70,8 +70,14 @@ def exchange_multiplier(M: Any, R: Any) -> Any:
     multiply its inference compute by ``M + 3 (M - 1) / R``, where
     ``R = D_inference / D_pretrain`` (pretraining data held fixed).
 
+    The published values for M = 14 (Snell et al., section 5):
+
     >>> round(exchange_multiplier(14, 0.16), 2)
     257.75
+    >>> [round(float(v), 2) for v in exchange_multiplier(14, [0.79, 22.0])]
+    [63.37, 15.77]
+    >>> exchange_multiplier(1, 0.5)           # the same model: nothing to exchange
+    1.0
     """
     m = as_array("M", M, "exchange_multiplier", lower=1.0, strict=False)
     r = as_array("R", R, "exchange_multiplier")
