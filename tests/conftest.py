@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the CLI, called in-process by tests, would switch on the persistent compilation cache for the whole
+# test session; tests of the cache itself (test_cold_start.py) run the CLI in subprocesses with it on
+os.environ.setdefault("SCALINGLAWS_NO_CACHE", "1")
 
-import scalinglaws as sl  # noqa: E402  (switches JAX to float64)
+import scalinglaws as sl  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EPOCH_CSV = SHARED_DATA / "epoch_chinchilla" / "svg_extracted_data.csv"

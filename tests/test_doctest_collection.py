@@ -13,7 +13,7 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws import synthetic
-from scalinglaws.laws.accuracy import ExpErrorLink, SigmoidLink
+from scalinglaws.laws.links import ExpErrorLink, SigmoidLink
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws.laws.accuracy import ExpErrorLink, SigmoidLink
+from scalinglaws.laws.links import ExpErrorLink, SigmoidLink
 from scalinglaws.laws.base import law_from_name
 
 L = np.linspace(1.0, 2.0, 20)
