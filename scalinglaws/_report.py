@@ -21,7 +21,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Reported", "plain", "format_rows"]
+__all__ = ["Reported", "plain", "format_rows", "notes_block"]
+
+
+def notes_block(notes: Any, warnings: Any, *, sections: tuple[str, str] = ("notes:", "warnings:"),
+                indent: str = "  ") -> list[str]:
+    """The lines every report ends with: its notes, then its warnings (nothing when there are none)."""
+    lines: list[str] = []
+    for head, items in zip(sections, (tuple(notes or ()), tuple(warnings or ()))):
+        if items:
+            lines.append(head)
+            lines += [f"{indent}- {x}" for x in items]
+    return lines
 
 
 def plain(v: Any) -> Any:
@@ -98,14 +109,7 @@ class Reported:
         body = self._body()
         if body:
             lines.append(body)
-        notes = tuple(getattr(self, "notes", ()) or ())
-        warns = tuple(getattr(self, "warnings", ()) or ())
-        if notes:
-            lines.append("notes:")
-            lines += [f"  - {n}" for n in notes]
-        if warns:
-            lines.append("warnings:")
-            lines += [f"  - {w}" for w in warns]
+        lines += notes_block(getattr(self, "notes", ()), getattr(self, "warnings", ()))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,7 +34,6 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 import scalinglaws as sl
-from scalinglaws._jax import jnp
 
 # Muennighoff et al. 2023 fitted values (R_D*, R_N* in REFERENCE.md section 9; E, A, B,
 # alpha, beta as refitted in their paper)
@@ -103,8 +102,9 @@ def scipy_optimum(loss, C, lo=1.0, hi=None):
 
 # --------------------------------------------------------------------------- the law's side
 def law_eval(law, public, **X):
-    p = {k: jnp.asarray(v) for k, v in law.from_public(public).items()}
-    Xj = {k: jnp.asarray(np.asarray(v, dtype=np.float64)) for k, v in X.items()}
+    # numpy float64 in: the law's methods compute in float64 whatever the caller's JAX precision
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in law.from_public(public).items()}
+    Xj = {k: np.asarray(v, dtype=np.float64) for k, v in X.items()}
     return p, Xj
 
 

@@ -59,7 +59,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .._jax import jax, jnp, x64
-from .._report import Reported, plain
+from .._report import Reported, notes_block, plain
 from ..errors import DataError, LawError
 from ..fitting import solver
 from ..fitting.api import fit
@@ -323,12 +323,7 @@ class ModelComparison(Reported):
             lines.append("gain@B: d accuracy / d ln(budget) at budget B (* = outside the fitted budgets)")
             for b in budgets:
                 lines.append("  " + str(self.which_pays_more(b)))
-        if self.notes:
-            lines.append("notes:")
-            lines += [f"  - {n}" for n in self.notes]
-        if self.warnings:
-            lines.append("warnings:")
-            lines += [f"  - {w}" for w in self.warnings]
+        lines += notes_block(self.notes, self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special as _special
 
 from .._jax import x64
+from .._report import notes_block
 from ..errors import LawError
 from .result import Fit
 from . import solver as _solver
@@ -106,12 +107,7 @@ class Bootstrap:
         for r in self.rows():
             lines.append(f"{r['parameter']:>10}  {r['estimate']:>12.6g}  {r['se']:>10.4g}  "
                          f"({r['ci95_lo']:.6g}, {r['ci95_hi']:.6g})".rjust(30))
-        if self.notes:
-            lines.append("[[Notes]]")
-            lines += [f"    - {n}" for n in self.notes]
-        if self.warnings:
-            lines.append("[[Warnings]]")
-            lines += [f"    - {w}" for w in self.warnings]
+        lines += notes_block(self.notes, self.warnings, sections=("[[Notes]]", "[[Warnings]]"), indent="    ")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

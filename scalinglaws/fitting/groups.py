@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .._jax import jnp, x64
+from .._report import notes_block
 from ..errors import LawError
 from ..laws.base import Law, Param
 from ..runs import Runs
@@ -70,14 +71,9 @@ class GroupFits(Mapping):
         for g, f in self.fits.items():
             lines.append(f"{str(g)[:12]:>12}  {f.n_obs:>5}  {f.objective:>12.6g}  "
                          + "  ".join(f"{f.params[n]:>10.5g}" for n in names))
-        if self.notes:
-            lines.append("[[Notes]]")
-            lines += [f"    - {n}" for n in self.notes]
-        group_warns = [(g, w) for g, f in self.fits.items() for w in f.warnings]
-        if self.warnings or group_warns:
-            lines.append("[[Warnings]]")
-            lines += [f"    - {w}" for w in self.warnings]
-            lines += [f"    - group {g!r}: {w}" for g, w in group_warns]
+        group_warns = [f"group {g!r}: {w}" for g, f in self.fits.items() for w in f.warnings]
+        lines += notes_block(self.notes, tuple(self.warnings) + tuple(group_warns),
+                             sections=("[[Notes]]", "[[Warnings]]"), indent="    ")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

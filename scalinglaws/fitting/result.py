@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._jax import jnp, x64
+from .._report import notes_block
 from ..errors import LawError
 from .objectives import objective_from_spec, objective_spec
 from ..laws.base import Custom, Law, law_from_name, predict_jit
@@ -145,12 +146,7 @@ class Fit:
             lines.append(f"    {k:>10} = {v:.6g}  (objective)")
         if self.at_bound:
             lines.append(f"    at a bound: {', '.join(self.at_bound)}")
-        if self.notes:
-            lines.append("[[Notes]]")
-            lines += [f"    - {n}" for n in self.notes]
-        if self.warnings:
-            lines.append("[[Warnings]]")
-            lines += [f"    - {w}" for w in self.warnings]
+        lines += notes_block(self.notes, self.warnings, sections=("[[Notes]]", "[[Warnings]]"), indent="    ")
         lines.append(f"[[Data]] hash {self.data_hash[:16]}...  ranges: " + ", ".join(
             f"{k} [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in self.input_range.items()))
         return "\n".join(lines)
