@@ -117,6 +117,9 @@ def _add_common(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
 
 
 def _add_column_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--exclude", metavar="CANONICAL", action="append", default=None,
+                   help="a column named canonically that should not be read (repeatable), e.g. --exclude n_layers "
+                        "when that column has gaps and the law does not need it")
     p.add_argument("--column", "-c", metavar='CANONICAL="Your Column"', type=_column_pair, action="append",
                    help="map one of your columns to a canonical name (repeatable), e.g. "
                         "--column params=\"Model Size\" --column flops=\"Training FLOP\". Columns already "
@@ -176,7 +179,7 @@ def _read(args: argparse.Namespace, path: str):
     sl = _sl()
     cols = _columns(getattr(args, "column", None))
     _say(args, f"reading {path}...")
-    runs = sl.read_runs(path, columns=cols or None)
+    runs = sl.read_runs(path, columns=cols or None, exclude=getattr(args, "exclude", None) or ())
     _say(args, f"read {len(runs):,} runs (columns: {', '.join(runs.names)})")
     return runs
 

@@ -492,8 +492,9 @@ def _open(source: Any):
 
 
 # --------------------------------------------------------------------------- read_runs
-def _choose(names: list, mapping: Mapping, label: str) -> dict[str, Any]:
-    """canonical name -> user column: the explicit mapping, then columns named canonically."""
+def _choose(names: list, mapping: Mapping, label: str, exclude: frozenset = frozenset()) -> dict[str, Any]:
+    """canonical name -> user column: the explicit mapping, then columns named canonically (less
+    those in ``exclude``)."""
     chosen: dict[str, Any] = {}
     for canon, user in mapping.items():
         hint = (" (columns= maps canonical name -> your column name: did you mean "
@@ -508,7 +509,7 @@ def _choose(names: list, mapping: Mapping, label: str) -> dict[str, Any]:
                 source=label, column=canon, rule="missing column", value=user)
         chosen[canon] = user
     for c in names:
-        if c in _CANON and c not in chosen and c not in mapping.values():
+        if c in _CANON and c not in chosen and c not in mapping.values() and c not in exclude:
             chosen[c] = c
     return {c: chosen[c] for c in CANONICAL_COLUMNS if c in chosen}
 
@@ -594,7 +595,7 @@ def _check_duplicates(cols: dict, where: _Where) -> None:
 
 
 def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
-              derive: bool = True, extra: Iterable[str] = ()) -> Runs:
+              derive: bool = True, extra: Iterable[str] = (), exclude: Iterable[str] = ()) -> Runs:
     """Read run logs into a validated :class:`Runs`.
 
     Args:
@@ -606,6 +607,8 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
             canonically are picked up too; all other columns are ignored.
         derive: with exactly two of params/tokens/flops, compute the third from C = 6ND and
             say so in ``notes``.
+        exclude: canonical names *not* to pick up from columns that happen to be named so (e.g. an
+            ``n_layers`` column with gaps that the fit does not need); mapped columns stay.
         extra: non-canonical column names to keep as well (the inputs and target of a custom
             law, e.g. ``("x", "y")``): parsed as numbers and checked finite, nothing more. With
             extra columns the duplicated-run check is skipped (a custom table has no notion of
@@ -642,7 +645,10 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
         raise TypeError("read_runs: columns= must map canonical name -> your column name, "
                         f"got {type(columns).__name__}")
     label, names, load, owned = _open(source)
-    chosen = _choose(names, dict(columns or {}), label)
+    exclude = frozenset(str(c) for c in ([exclude] if isinstance(exclude, str) else exclude))
+    for c in exclude:
+        _check_canonical(c, label, " (exclude= takes canonical names)")
+    chosen = _choose(names, dict(columns or {}), label, exclude)
     extra = tuple(dict.fromkeys(str(c) for c in extra if c not in _CANON))
     for c in extra:
         if c not in names:
@@ -669,8 +675,18 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
                         source=label, rule="no rows")
     where = _Where(label, {c: str(u) for c, u in chosen.items()})
     cols, notes = {}, []
+    mapped = set(dict(columns or {}))
     for canon, user in chosen.items():
-        cols[canon], slow = _parse_column(canon, data[user], where, copy=not owned)
+        try:
+            cols[canon], slow = _parse_column(canon, data[user], where, copy=not owned)
+        except DataError as e:
+            if canon in mapped or canon in extra:
+                raise
+            # picked up only because it is named canonically: say how to leave it out
+            raise DataError(f"{e.message} The column was read because it is named '{canon}'; if you do not "
+                            f"need it, leave it out with read_runs(..., exclude=['{canon}']) (CLI: --exclude "
+                            f"{canon}).", source=e.source, column=e.column, row=e.row, rule=e.rule,
+                            value=e.value) from None
         if slow:
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")

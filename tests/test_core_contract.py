@@ -109,3 +109,17 @@ def test_solver_config_is_the_one_way_to_tune_the_solve():
         sl.fit(LAW, sweep(), solver={"refine": 8})
     with pytest.raises(TypeError):
         sl.fit(LAW, sweep(), refine=8)  # loose solver keywords are gone
+
+
+def test_a_canonically_named_column_with_gaps_can_be_left_out(tmp_path):
+    data = sweep(8)
+    p = tmp_path / "runs.csv"
+    rows = ["params,tokens,loss,n_layers"] + [f"{float(n)!r},{float(d)!r},{float(l)!r},{'' if i == 3 else 12}"
+                                               for i, (n, d, l) in enumerate(zip(data["params"], data["tokens"], data["loss"]))]
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(sl.DataError, match=r"column 'n_layers', row 3 .*exclude=\['n_layers'\]"):
+        sl.read_runs(p)
+    runs = sl.read_runs(p, exclude=["n_layers"])
+    assert "n_layers" not in runs and len(runs) == 8
+    with pytest.raises(sl.DataError, match="not a canonical column"):
+        sl.read_runs(p, exclude=["layers"])

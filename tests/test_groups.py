@@ -124,3 +124,19 @@ def test_stacked_law_prediction_is_the_base_law_per_row():
     g1 = dict(E=np.exp(0.2), A=np.exp(6.0), B=np.exp(8.0), alpha=0.3, beta=0.4)
     want = np.r_[loss_of(g0, N[:2], D[:2]), loss_of(g1, N[2:], D[2:])]
     np.testing.assert_allclose(out, want, rtol=1e-12)  # exp/log round trips: a few ulps
+
+
+def test_gadre_three_datasets_by_group_match_separate_fits():
+    """Real runs: Gadre et al.'s 104 models on three datasets (C4, RedPajama, RefinedWeb), the C4
+    validation loss; one batched fit by dataset against three separate fits."""
+    from conftest import shared
+
+    path = shared("gadre_overtrain", "gadre2024_overtrain_runs.csv")
+    runs = sl.read_runs(path, columns={"params": "params_N", "tokens": "tokens_D", "loss": "loss_c4_val",
+                                       "group": "dataset"}, exclude=["n_layers", "n_heads", "seq_len", "vocab_size"])
+    fits = sl.fit(LAW, runs, by="group")
+    assert sorted(fits) == ["c4_original", "rpj", "rw_original"]
+    for g in fits:
+        alone = sl.fit(LAW, runs.select(runs["group"] == g))
+        assert fits[g].objective == pytest.approx(alone.objective, rel=1e-8)
+        assert fits[g].n_obs == alone.n_obs
