@@ -273,6 +273,10 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
                    help="residuals of log predictions or of the predictions themselves "
                         "(default: log for huber objectives, linear for least_squares)")
     p.add_argument("-o", "--output", metavar="FIT_JSON", default=None, help="save the fit as JSON here")
+    p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
+                   help="also refit N resamples of the runs (seeded by --seed) and print standard errors and 90%%/95%% "
+                        "intervals; -o saves the draws in the fit file, so that 'optimize --bootstrap' can use them")
+    p.add_argument("--seed", type=_count, default=42, metavar="S", help="seed of the bootstrap resamples (default 42)")
     _add_common(p)
     p.set_defaults(func=_run_fit)
 
@@ -290,13 +294,26 @@ def _run_fit(args: argparse.Namespace) -> int:
             runs = runs.drop_highest("loss", args.drop_highest_loss)
             _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
         fit = _do_fit(args, law, runs, objective)
+        bs = None
+        if args.bootstrap:
+            if args.bootstrap < 2:
+                raise _UsageError(f"{PROG} fit: --bootstrap needs at least 2 resamples, got {args.bootstrap}.")
+            _say(args, f"refitting {args.bootstrap:,} bootstrap resamples (seed {args.seed})")
+            bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, progress=None if not args.quiet else False)
+    d = fit.to_dict()
+    if bs is not None:
+        d["bootstrap"] = bs.to_dict(draws=True)
     if args.output:
-        fit.save(args.output)
+        Path(args.output).write_text(json.dumps(d, indent=2, default=_json_default) + "\n")
         _say(args, f"saved fit to {args.output}")
     if args.json:
-        _print_json(fit.to_dict())
+        if bs is not None:
+            d["bootstrap"] = bs.to_dict()
+        _print_json(d)
     else:
         print(fit.report())
+        if bs is not None:
+            print(bs.report())
     return 0
 
 
@@ -338,6 +355,9 @@ model (--concentration).
                    help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
     p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
                    help="with --link: candidate samples per query (default 1, 2, 4, ..., 1024)")
+    p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
+                   help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
+                        "N -o FIT_JSON' (compute-optimal and --queries allocations)")
     _add_common(p)
     p.set_defaults(func=_run_optimize)
 
@@ -367,9 +387,32 @@ _CONFIG_FIELDS = ("total_flops", "queries", "params", "tokens", "tokens_per_para
                   "inference_share")
 
 
+def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
+    from .fitting.bootstrap import bootstrap_from_dict
+
+    saved = json.loads(Path(args.fit_json).read_text()).get("bootstrap")
+    if saved is None or "draws" not in saved:
+        raise _UsageError(f"{PROG} optimize: --bootstrap needs draws saved in {args.fit_json}; make it with "
+                          f"'scalinglaws fit RUNS --bootstrap {args.bootstrap} -o {args.fit_json}'.")
+    if args.bootstrap > len(saved["draws"]):
+        raise _UsageError(f"{PROG} optimize: --bootstrap {args.bootstrap} but {args.fit_json} holds only "
+                          f"{len(saved['draws'])} draws.")
+    if args.link is not None:
+        raise _UsageError(f"{PROG} optimize: --bootstrap with --link is not supported yet; intervals are "
+                          "computed for compute-optimal and --queries allocations.")
+    saved = dict(saved, draws=saved["draws"][:args.bootstrap], objectives=saved["objectives"][:args.bootstrap])
+    return bootstrap_from_dict(fit, saved)
+
+
+def _law_name(fit: Any) -> str:
+    return fit.fit.law.name if hasattr(fit, "draws") else fit.law.name
+
+
 def _run_optimize(args: argparse.Namespace) -> int:
     sl = _sl()
     fit = sl.load_fit(args.fit_json)
+    if args.bootstrap:
+        fit = _load_bootstrap(args, fit)
     with _warnings_to_stderr():
         alloc = _allocate(args, fit)
     if isinstance(alloc, list):  # best_config per budget
@@ -382,17 +425,24 @@ def _run_optimize(args: argparse.Namespace) -> int:
                 print(c.report())
         return 0
     if args.json:
-        _print_json(alloc.rows())
+        rows = alloc.rows()
+        if getattr(alloc, "draws", None):
+            i90, i95 = alloc.interval(0.90), alloc.interval(0.95)
+            for j, r in enumerate(rows):
+                for k in i90:
+                    r[f"{k}_90"] = [float(np.atleast_1d(v)[j]) for v in i90[k]]
+                    r[f"{k}_95"] = [float(np.atleast_1d(v)[j]) for v in i95[k]]
+        _print_json(rows)
     else:
         if args.queries is not None:
             print(f"lowest-loss allocation of total budgets serving {args.queries:.3g} queries x "
-                  f"{args.tokens_per_query:.3g} tokens ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
+                  f"{args.tokens_per_query:.3g} tokens ({_law_name(fit)} fit from {args.fit_json}, {alloc.method}):")
             print(alloc.report())
             for r in alloc.rows():
                 share = r["inference_flops"] / r["total_flops"]
                 print(f"  budget {r['total_flops']:.3g}: training {1 - share:.1%}, inference {share:.1%}")
         else:
-            print(f"compute-optimal allocation ({fit.law.name} fit from {args.fit_json}, {alloc.method}):")
+            print(f"compute-optimal allocation ({_law_name(fit)} fit from {args.fit_json}, {alloc.method}):")
             print(alloc.report())
     return 0
 

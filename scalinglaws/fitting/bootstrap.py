@@ -42,6 +42,7 @@ class Bootstrap:
     seed: int
     n_failed: int
     jackknife: np.ndarray | None = None
+    converged: np.ndarray | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
@@ -110,10 +111,34 @@ class Bootstrap:
         lines += notes_block(self.notes, self.warnings, sections=("[[Notes]]", "[[Warnings]]"), indent="    ")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"law": self.fit.law.name, "resamples": self.n, "unit": self.unit, "seed": self.seed,
-                "failed": self.n_failed, "se": self.se(), "interval95": {k: list(v) for k, v in self.interval().items()},
-                "notes": list(self.notes), "warnings": list(self.warnings)}
+    def to_dict(self, draws: bool = False) -> dict[str, Any]:
+        """JSON-able summary; ``draws=True`` adds the internal draws so that
+        :func:`bootstrap_from_dict` can rebuild the bootstrap (the CLI saves them in the fit file)."""
+        out = {"law": self.fit.law.name, "resamples": self.n, "unit": self.unit, "seed": self.seed,
+               "failed": self.n_failed, "se": self.se(),
+               "interval90": {k: list(v) for k, v in self.interval(0.90).items()},
+               "interval95": {k: list(v) for k, v in self.interval(0.95).items()},
+               "notes": list(self.notes), "warnings": list(self.warnings)}
+        if draws:
+            out["param_names"] = list(self.fit.law.param_names)
+            out["draws"] = [[None if not np.isfinite(x) else float(x) for x in row] for row in self.draws]
+            out["objectives"] = [None if not np.isfinite(x) else float(x) for x in self.objectives]
+        return out
+
+
+def bootstrap_from_dict(fit: Fit, d: Mapping[str, Any]) -> Bootstrap:
+    """Rebuild a :class:`Bootstrap` of ``fit`` from ``Bootstrap.to_dict(draws=True)``."""
+    if "draws" not in d:
+        raise LawError("this bootstrap summary holds no draws; save it with to_dict(draws=True) "
+                       "('scalinglaws fit --bootstrap N -o fit.json' does).", rule="no draws")
+    if list(d.get("param_names", fit.law.param_names)) != list(fit.law.param_names):
+        raise LawError(f"the saved draws are of parameters {d.get('param_names')}, the fit's law has "
+                       f"{list(fit.law.param_names)}.", rule="mismatched draws")
+    draws = np.array([[np.nan if x is None else x for x in row] for row in d["draws"]], dtype=np.float64)
+    objs = np.array([np.nan if x is None else x for x in d["objectives"]], dtype=np.float64)
+    return Bootstrap(fit=fit, draws=draws, objectives=objs, unit=str(d.get("unit", "rows")),
+                     seed=int(d.get("seed", 0)), n_failed=int(d.get("failed", 0)),
+                     notes=tuple(d.get("notes", ())), warnings=tuple(d.get("warnings", ())))
 
 
 def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
@@ -138,7 +163,8 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
 
 @x64
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
-              bca: bool = False, chunk: int = 1000, max_steps: int = 500, progress: bool | None = None) -> Bootstrap:
+              bca: bool = False, chunk: int = 1000, max_steps: int = 200, progress: bool | None = None,
+              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False) -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
     ``chunk`` resamples each.
@@ -173,11 +199,13 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     W = counts[:, unit_of] * d.w[None, :]
     theta0 = _distinct_optima(fit, int(starts))
     fixed_mask = np.array([name in fit.fixed for name in law.param_names])
-    cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0)
+    cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0,
+                       ftol=float(ftol), xtol=float(xtol))
 
-    def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, int]:
+    def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         B = weights.shape[0]
-        thetas, objs, unconv = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan), 0
+        thetas, objs = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan)
+        conv_all = np.zeros(B, dtype=bool)
         steps = range(0, B, int(chunk))
         it = steps
         if progress is not False and len(steps) > 1:
@@ -196,29 +224,35 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
             j = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
             pick = np.arange(G)
             th, fj = out["refined_theta"][pick, j], f[pick, j]
-            conv = out["refined_done"][pick, j]
-            good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1) & conv
-            unconv += int(np.sum(np.isfinite(fj) & ~conv))
+            conv = np.asarray(out["refined_done"][pick, j], dtype=bool)
+            good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1)
+            if require_converged:
+                good &= conv
             thetas[lo:lo + G][good], objs[lo:lo + G][good] = th[good], fj[good]
-        return thetas, objs, unconv
+            conv_all[lo:lo + G] = conv & good
+        return thetas, objs, conv_all
 
-    thetas, objs, unconv = refit(W, "bootstrap")
-    n_failed = int(np.sum(~(np.all(np.isfinite(thetas), axis=1) & np.isfinite(objs))))
+    thetas, objs, converged = refit(W, "bootstrap")
+    usable = np.all(np.isfinite(thetas), axis=1) & np.isfinite(objs)
+    n_failed = int(np.sum(~usable))
+    n_unconv = int(np.sum(usable & ~converged))
     warns = []
     if n_failed:
-        warns.append(f"{n_failed} of {n} resample refits failed ({unconv} did not converge within "
-                     f"max_steps={max_steps}, {n_failed - unconv} reached no finite objective); they are left "
-                     f"out of the standard errors and intervals.")
+        warns.append(f"{n_failed} of {n} resample refits failed ("
+                     f"{'not converged within max_steps=%d, or ' % max_steps if require_converged else ''}"
+                     f"no finite objective); they are left out of the standard errors and intervals.")
     jk = None
     if bca:
         J = np.ones((n_units, n_units)) - np.eye(n_units)
         jk, _, _ = refit(J[:, unit_of] * d.w[None, :], "jackknife")
-    notes = (f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted from {len(theta0)} start(s): the fit's "
+    notes = ((f"{n_unconv} of {n} refits stopped at max_steps={max_steps} before meeting ftol={ftol:g}, "
+              f"xtol={xtol:g}; they are kept (require_converged=True drops them)",) if n_unconv else ()) + (
+        f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted from {len(theta0)} start(s): the fit's "
              f"optimum{' and its best other distinct local optima' if len(theta0) > 1 else ''}",)
     for msg in warns:
         warnings.warn(f"bootstrap: {msg}", UserWarning, stacklevel=2)
     return Bootstrap(fit=fit, draws=thetas, objectives=objs, unit=unit, seed=int(seed), n_failed=n_failed,
-                     jackknife=jk, notes=notes, warnings=tuple(warns))
+                     jackknife=jk, notes=notes, warnings=tuple(warns), converged=converged)
 
 
-__all__ = ["Bootstrap", "bootstrap"]
+__all__ = ["Bootstrap", "bootstrap", "bootstrap_from_dict"]

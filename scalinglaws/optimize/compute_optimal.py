@@ -21,14 +21,17 @@ from .._report import Reported, format_rows
 from ..errors import LawError
 from ..laws.base import Law, predict_jit
 from ._resolve import resolve_law
+from ._uncertain import Uncertain, is_sample, propagate
 
 __all__ = ["Allocation", "compute_optimal", "range_warnings"]
 
 
 @dataclass(frozen=True)
-class Allocation(Reported):
+class Allocation(Uncertain, Reported):
     """The compute-optimal split of each budget. ``params`` is N*, ``tokens`` D*;
-    arrays when the budget was an array, floats for a scalar budget."""
+    arrays when the budget was an array, floats for a scalar budget. Computed from a
+    bootstrap (or posterior), ``draws`` holds each quantity per draw and ``interval(level)`` /
+    ``se()`` give their spread."""
 
     flops: Any
     params: Any
@@ -37,6 +40,7 @@ class Allocation(Reported):
     tokens_per_param: Any
     method: str
     warnings: tuple[str, ...] = field(default=())
+    draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
 
     def rows(self) -> list[dict[str, float]]:
         cols = [np.atleast_1d(v) for v in (self.flops, self.params, self.tokens, self.tokens_per_param, self.loss)]
@@ -96,6 +100,25 @@ def _numeric(law: Law, p: Mapping[str, float], flops: np.ndarray, extra: Mapping
     return N, flops / (6.0 * N), np.asarray(lv)
 
 
+def _closed_batch(law: Law, rows: np.ndarray, flops: Any, method: str, inputs: Mapping[str, Any]):
+    """All draws at once where the law has a closed form; None to fall back to the loop."""
+    if method == "numeric" or inputs or not len(rows):
+        return None
+    C = np.asarray(flops, dtype=np.float64)
+    p = {k: rows[:, i].reshape((-1,) + (1,) * C.ndim) for i, k in enumerate(law.param_names)}
+    try:
+        closed = law.closed_form_optimum(p, C[None, ...])
+    except Exception:  # noqa: BLE001 - a law whose closed form does not broadcast: use the loop
+        return None
+    if closed is None:
+        return None
+    N, D = (np.asarray(v, dtype=np.float64) for v in closed)
+    N, D = np.broadcast_arrays(N, D)
+    pj = {k: jnp.asarray(np.broadcast_to(v, N.shape)) for k, v in p.items()}
+    loss = np.asarray(law.predict(pj, {"params": jnp.asarray(N), "tokens": jnp.asarray(D)}), dtype=np.float64)
+    return {"params": N, "tokens": D, "loss": loss, "tokens_per_param": D / N}
+
+
 @x64
 def compute_optimal(fit_or_law: Any, flops: Any = None, *, params: Mapping[str, float] | None = None,
                     method: str = "auto", total_flops: Any = None, **inputs: Any) -> Allocation:
@@ -109,7 +132,17 @@ def compute_optimal(fit_or_law: Any, flops: Any = None, *, params: Mapping[str, 
     ``total_flops=`` is accepted as the same budget (the name every solver uses for the
     total budget; here there is no inference, so the total is the training budget); give
     one of ``flops`` and ``total_flops``.
+
+    ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
+    posterior): the answer is then computed at the point fit and at every draw, and the result's
+    ``interval(level)`` gives each quantity's interval.
     """
+    if is_sample(fit_or_law):
+        return propagate(lambda f, p: compute_optimal(f, flops, params=p, method=method, total_flops=total_flops,
+                                                      **inputs),
+                         fit_or_law, ("params", "tokens", "loss", "tokens_per_param"), "compute_optimal",
+                         batch=lambda law, rows: _closed_batch(law, rows, flops if flops is not None else total_flops,
+                                                               method, inputs))
     if flops is not None and total_flops is not None:
         raise LawError("`compute_optimal`: give the budget once, as flops= or total_flops= (the same thing "
                        "here: no inference is counted), not both.", rule="bad argument")

@@ -50,6 +50,7 @@ from ..errors import LawError
 from ..laws.base import Law
 from ..laws.loss import Chinchilla
 from ._resolve import resolve_law
+from ._uncertain import Uncertain, is_sample, propagate
 from .compute_optimal import range_warnings
 
 __all__ = ["InferenceAllocation", "inference_aware_optimum", "lowest_loss"]
@@ -59,7 +60,7 @@ _LN2 = math.log(2.0)
 
 
 @dataclass(frozen=True)
-class InferenceAllocation(Reported):
+class InferenceAllocation(Uncertain, Reported):
     """An allocation that counts inference. Floats for scalar inputs, arrays otherwise.
 
     ``params`` is N*, ``tokens`` the training tokens D_train*, ``loss`` the
@@ -84,6 +85,7 @@ class InferenceAllocation(Reported):
     chinchilla_total_flops: Any = None
     savings: Any = None
     warnings: tuple[str, ...] = field(default=())
+    draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
 
     def rows(self) -> list[dict[str, float]]:
         names = ("params", "tokens", "tokens_per_param", "loss", "inference_tokens",
@@ -372,7 +374,9 @@ def inference_aware_optimum(fit_or_law: Any, target_loss: Any, inference_tokens:
     ``inference_tokens`` broadcast against each other (arrays give arrays).
     ``method``: ``"auto"`` (exact for Chinchilla, numeric otherwise),
     ``"closed"`` or ``"numeric"``. Raises :class:`LawError` when the target is
-    at or below the irreducible loss E (out of reach at any size).
+    at or below the irreducible loss E (out of reach at any size). A Bootstrap (or posterior)
+    in place of the Fit gives the same result with ``interval(level)`` over its draws (draws
+    for which the target is out of reach are counted and warned about).
 
     >>> from scalinglaws.laws import Chinchilla
     >>> hoffmann = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
@@ -381,6 +385,11 @@ def inference_aware_optimum(fit_or_law: Any, target_loss: Any, inference_tokens:
     (9.51, 160)
     """
     fn = "inference_aware_optimum"
+    if is_sample(fit_or_law):
+        return propagate(lambda f, q: inference_aware_optimum(f, target_loss, inference_tokens, params=q,
+                                                              inference_cost=inference_cost, method=method),
+                         fit_or_law, ("params", "tokens", "tokens_per_param", "train_flops", "inference_flops",
+                                      "total_flops", "savings"), fn)
     law, p, fit = resolve_law(fit_or_law, params, fn)
     _check_law(law, fn)
     exact = _method(law, method, fn)
@@ -437,9 +446,14 @@ def lowest_loss(fit_or_law: Any, total_flops: Any, inference_tokens: Any, *,
     6 N D + 2 N D_inf = ``total_flops`` (the dual of :func:`inference_aware_optimum`).
     With D_inf = 0 this is :func:`compute_optimal`. Inputs broadcast. With
     ``inference_cost`` w != 1 the budget is a cost, 6 N D + w 2 N D_inf, while
-    the result's FLOP fields stay unweighted.
+    the result's FLOP fields stay unweighted. A Bootstrap (or posterior) in place of the Fit
+    gives the same result with ``interval(level)`` over its draws.
     """
     fn = "lowest_loss"
+    if is_sample(fit_or_law):
+        return propagate(lambda f, q: lowest_loss(f, total_flops, inference_tokens, params=q,
+                                                  inference_cost=inference_cost, method=method),
+                         fit_or_law, ("params", "tokens", "tokens_per_param", "loss", "train_flops", "inference_flops", "total_flops"), fn)
     law, p, fit = resolve_law(fit_or_law, params, fn)
     _check_law(law, fn)
     exact = _method(law, method, fn)
