@@ -46,6 +46,7 @@ _LAZY = {
     "best_config": ("optimize", "best_config"),
     "smaller_vs_larger": ("optimize", "smaller_vs_larger"),
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
+    "backtest": ("fitting.backtest", "backtest"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -74,5 +75,5 @@ __all__ = [
     "Huber", "LeastSquares", "HuberLikelihood",
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
-    "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
+    "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64", "backtest",
 ]

@@ -273,6 +273,9 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
                    help="residuals of log predictions or of the predictions themselves "
                         "(default: log for huber objectives, linear for least_squares)")
     p.add_argument("-o", "--output", metavar="FIT_JSON", default=None, help="save the fit as JSON here")
+    p.add_argument("--backtest", action="store_true",
+                   help="after the fit, refit on the runs below the 80%% flops quantile and print how well it "
+                        "predicts the rest (errors, bootstrap intervals, coverage)")
     _add_common(p)
     p.set_defaults(func=_run_fit)
 
@@ -290,13 +293,20 @@ def _run_fit(args: argparse.Namespace) -> int:
             runs = runs.drop_highest("loss", args.drop_highest_loss)
             _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
         fit = _do_fit(args, law, runs, objective)
+        bt = None
+        if args.backtest:
+            _say(args, "backtest: refitting on the runs below the 80% flops quantile, with a bootstrap...")
+            bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     if args.output:
         fit.save(args.output)
         _say(args, f"saved fit to {args.output}")
     if args.json:
-        _print_json(fit.to_dict())
+        _print_json(fit.to_dict() if bt is None else {**fit.to_dict(), "backtest": bt.to_dict()})
     else:
         print(fit.report())
+        if bt is not None:
+            print()
+            print(bt.report())
     return 0
 
 
