@@ -193,7 +193,9 @@ def backtest(law: Law, runs: Any, holdout: str = "compute", threshold: float | N
         splits.append({"split": label, "n_train": n_train, "n_held_out": n_held, "max_train_flops": cmax,
                        "params": dict(f.params)})
     notes = (f"{len(splits)} split(s); prediction intervals: {level:.0%} percentile of {n_boot} bootstrap "
-             f"refits of each training fit (rows resampled, seed {seed})",)
+             f"refits of each training fit (rows resampled, seed {seed}); they bracket the law's prediction (parameter "
+             f"uncertainty) and leave out the held-out runs' own noise, so coverage below {level:.0%} is expected "
+             f"when that noise is comparable to the interval width",)
     return Backtest(law=law, holdout=holdout, level=float(level), n_boot=int(n_boot), splits=tuple(splits),
                     table=tuple(table), notes=notes, warnings=tuple(warns))
 
