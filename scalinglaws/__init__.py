@@ -47,6 +47,7 @@ _LAZY = {
     "smaller_vs_larger": ("optimize", "smaller_vs_larger"),
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
     "bootstrap": ("fitting.bootstrap", "bootstrap"), "Bootstrap": ("fitting.bootstrap", "Bootstrap"),
+    "backtest": ("fitting.backtest", "backtest"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -76,5 +77,5 @@ __all__ = [
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
-    "bootstrap", "Bootstrap",
+    "bootstrap", "Bootstrap", "backtest",
 ]

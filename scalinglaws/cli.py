@@ -277,6 +277,9 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
                    help="also refit N resamples of the runs (seeded by --seed) and print standard errors and 90%%/95%% "
                         "intervals; -o saves the draws in the fit file, so that 'optimize --bootstrap' can use them")
     p.add_argument("--seed", type=_count, default=42, metavar="S", help="seed of the bootstrap resamples (default 42)")
+    p.add_argument("--backtest", action="store_true",
+                   help="after the fit, refit on the runs below the 80%% flops quantile and print how well it "
+                        "predicts the rest (errors, bootstrap intervals, coverage)")
     _add_common(p)
     p.set_defaults(func=_run_fit)
 
@@ -300,6 +303,10 @@ def _run_fit(args: argparse.Namespace) -> int:
                 raise _UsageError(f"{PROG} fit: --bootstrap needs at least 2 resamples, got {args.bootstrap}.")
             _say(args, f"refitting {args.bootstrap:,} bootstrap resamples (seed {args.seed})")
             bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, progress=None if not args.quiet else False)
+        bt = None
+        if args.backtest:
+            _say(args, "backtest: refitting on the runs below the 80% flops quantile, with a bootstrap...")
+            bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     d = fit.to_dict()
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
@@ -309,11 +316,16 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.json:
         if bs is not None:
             d["bootstrap"] = bs.to_dict()
+        if bt is not None:
+            d["backtest"] = bt.to_dict()
         _print_json(d)
     else:
         print(fit.report())
         if bs is not None:
             print(bs.report())
+        if bt is not None:
+            print()
+            print(bt.report())
     return 0
 
 

@@ -127,6 +127,15 @@ def test_fit_text_report_and_drop_highest(work, fitted, capsys, tmp_path):
     assert alpha == pytest.approx(fitted["params"]["alpha"], abs=1e-6)
 
 
+def test_fit_backtest_prints_the_table(work, capsys):
+    assert main(["fit", str(work["csv"]), *MAPPING, "--backtest", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "[[Backtest]] law=chinchilla  holdout=compute" in out
+    assert "log10(C/Cmax)" in out and "coverage of 90% intervals=" in out
+    # the default sweep has 9 budgets of 9 runs: the 80% quantile holds out the two largest budgets
+    assert "held-out runs=18" in out
+
+
 def test_optimize_roundtrip(work, fitted, capsys):
     assert main(["optimize", str(work["fit"]), "--flops", "5.76e23", "--flops", "1e24", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
