@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .._jax import jnp, x64
 from .._report import Reported, format_rows, plain
 from ..errors import LawError
-from ..laws.base import Law, predict_jit
+from ..laws.base import Law
 from .api import coerce_runs, default_objective, fit as _fit
 from .bootstrap import bootstrap as _bootstrap
+from .prediction import predict_draws
 
 HOLDOUTS = ("compute", "largest", "group")
 
@@ -112,17 +112,6 @@ def _splits(holdout: str, r: Any, threshold: float | None, fraction: float) -> l
     return [(f"group {x}", g == x) for x in names]
 
 
-@x64
-def _predict_draws(law: Law, draws: np.ndarray, X: dict[str, np.ndarray]) -> np.ndarray:
-    """(n_draws, n_rows) predictions of ``law`` with every row of internal parameters ``draws``."""
-    Xj = {k: jnp.asarray(v) for k, v in X.items()}
-    out = []
-    for t in draws:
-        p = {k: jnp.asarray(v) for k, v in zip(law.param_names, t)}
-        out.append(np.asarray(predict_jit(law, p, Xj), dtype=np.float64))
-    return np.asarray(out).reshape(len(draws), -1)
-
-
 def backtest(law: Law, runs: Any, holdout: str = "compute", threshold: float | None = None, fraction: float = 0.8,
              objective: Any = None, n_boot: int = 200, level: float = 0.90, seed: int = 0, starts: Any = None,
              boot_starts: int = 1) -> Backtest:
@@ -172,7 +161,7 @@ def backtest(law: Law, runs: Any, holdout: str = "compute", threshold: float | N
                 b = _bootstrap(f, train, int(n_boot), seed=seed, starts=int(boot_starts), progress=False)
             warns += [f"{label}: {w.message}" for w in caught]
             if int(np.sum(b.ok)) >= 2:
-                P = _predict_draws(law, b.draws[b.ok], X)
+                P = predict_draws(law, b.draws[b.ok], X)
                 P = P[np.all(np.isfinite(P), axis=1)]
                 if len(P) >= 2:
                     lo, hi = np.quantile(P, q, axis=0), np.quantile(P, 1 - q, axis=0)

@@ -60,6 +60,16 @@ class Bootstrap:
         rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws[self.ok]]
         return {k: np.array([r[k] for r in rows], dtype=np.float64) for k in self.fit.params}
 
+    def predict(self, data: Any = None, *, level: float = 0.9, noise: float = 0.0, **columns: Any):
+        """The law's prediction for ``data`` (runs, a mapping or keyword arrays, as
+        :meth:`Fit.predict`) with an equal-tailed ``level`` interval over the resamples: a
+        :class:`~scalinglaws.fitting.prediction.Prediction` (``.value``, ``.lo``, ``.hi``,
+        ``.draws``). ``noise=``: a standard deviation in the fitted space (log loss by
+        default) to add for a new observation's interval."""
+        from .prediction import predict_sample
+
+        return predict_sample(self, data, level=level, noise=noise, fn="Bootstrap.predict", **columns)
+
     def se(self) -> dict[str, float]:
         """Bootstrap standard errors (standard deviation of the draws, ddof=1)."""
         return {k: float(np.std(v, ddof=1)) for k, v in self.public_draws().items()}
