@@ -277,6 +277,13 @@ def test_compare_checkpoint_fits_reports_both(sweep):
     assert nz.final.noise == sd and "parameter uncertainty + run noise" in nz.report()
     with pytest.raises(sl.LawError, match="finite sd >= 0"):
         sl.compare_checkpoint_fits(LAW, sweep, noise=-1.0, n_boot=0)
+    # weights="seed": the checkpoint fit's weights are 1/n per run times the seed inverse-variance weights
+    sw = sl.compare_checkpoint_fits(LAW, sweep, min_fraction=0.5, n_boot=0, weights="seed")
+    assert any("seed-noise inverse-variance weights" in n for n in sw.checkpoints.notes)
+    assert [r["predicted_final"] for r in sw.rows()] == [r["predicted_final"] for r in nz.rows()]
+    assert 0 < sw.rmse_checkpoints < 0.1
+    with pytest.raises(sl.LawError, match="unknown scheme 'sqrt'"):
+        sl.fit_checkpoints(LAW, sweep, weights="sqrt")
 
 
 def test_backtest_noise_widens_the_bootstrap_interval(sweep):
