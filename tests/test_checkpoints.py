@@ -237,6 +237,12 @@ def test_bootstrap_by_run_moves_checkpoints_together(sweep, monkeypatch):
     assert np.allclose(counts, np.round(counts), atol=1e-9)
     assert np.allclose(counts[:, np.unique(ids, return_index=True)[1]].sum(axis=1), cw.n_runs)  # runs drawn
     assert bs.unit == "run units" and bs.n_failed == 0
+    # weights= instead of the weight column: the same resample weights, the same draws
+    seen.clear()
+    with pytest.warns(UserWarning, match="data hash differs"):  # cw.runs lacks the weight column the fit saw
+        again = sl.bootstrap(fit, cw.runs, n=20, seed=1, by="run", starts=1, progress=False, weights=cw.weights)
+    np.testing.assert_array_equal(np.concatenate(seen), W)
+    np.testing.assert_allclose(again.draws, bs.draws, rtol=1e-12)  # same inputs and weights: same solve
 
 
 def test_compare_checkpoint_fits_reports_both(sweep):
