@@ -174,10 +174,18 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
 @x64
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
               bca: bool = False, chunk: int = 1000, max_steps: int = 200, progress: bool | None = None,
-              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False) -> Bootstrap:
+              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False,
+              weights: Any = None) -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
     ``chunk`` resamples each.
+
+    ``by`` is any column of the runs: ``"group"``, ``"problem"``, or ``"run"`` for run logs with
+    several checkpoints per run, so that a run's checkpoints are drawn (and weighted) together: a
+    resample's weight on a row is (times its run was drawn) x (the row's own weight). The rows'
+    own weights are ``weights`` if given, else the ``weight`` column, else ones, as in ``sl.fit``;
+    pass the weights the fit was made with (``checkpoint_weights(...).weighted_runs`` carries
+    them as its ``weight`` column).
 
     Each refit starts from the fit's optimum and its ``starts - 1`` best other distinct local
     optima (``starts=1``: from the optimum only, as Epoch's protocol refits from one point).
@@ -194,7 +202,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     if r.data_hash() != fit.data_hash:
         warnings.warn("bootstrap: these runs are not the ones the fit was made from (their data hash differs); "
                       "the resamples are of the runs given.", UserWarning, stacklevel=2)
-    d = dataset(law, r, objective)
+    d = dataset(law, r, objective, weights)
     if by is None:
         unit_of, n_units, unit = np.arange(d.n), d.n, "rows"
     else:
