@@ -376,7 +376,8 @@ def curvature(fit: Fit, runs: Any, *, level: float = 0.95, sandwich: bool = Fals
     else:
         ab = []
     # a fit whose parameters are not at a stationary point of this objective (other runs, an early stop)
-    if keep and not null.any() and lam_h.size and lam_h[0] > 0:
+    # (not where a parameter sits at a bound: the gradient need not vanish there)
+    if keep and not at_bound and not null.any() and lam_h.size and lam_h[0] > 0:
         try:
             step = np.linalg.solve(H[np.ix_(keep, keep)], grad[keep])
             se_k = np.sqrt(np.abs(np.diag(Ck)))
