@@ -399,3 +399,18 @@ def test_epoch_expected_information_matches_numpy(epoch, epoch_runs):
     se = c.se()
     for i, k in enumerate(PUBLIC):
         assert se[k] == pytest.approx(math.sqrt(cov[i, i]), rel=1e-6), k
+
+
+def test_cli_fit_curvature(sweep, tmp_path, capsys):
+    from scalinglaws.cli import main
+
+    data, _, _ = sweep
+    path = tmp_path / "runs.csv"
+    np.savetxt(path, np.column_stack([data["params"], data["tokens"], data["loss"]]), delimiter=",",
+               header="params,tokens,loss", comments="")
+    assert main(["fit", str(path), "--objective", "least_squares", "--space", "log", "--curvature"]) == 0
+    out = capsys.readouterr().out
+    assert "[[Curvature]]" in out and "Gauss-Newton" in out
+    assert main(["fit", str(path), "--objective", "least_squares", "--space", "log", "--curvature", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(d["curvature"]["se"]) == set(PUBLIC) and all(v > 0 for v in d["curvature"]["se"].values())
