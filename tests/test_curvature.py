@@ -228,6 +228,31 @@ def test_fixed_parameter_has_zero_se(sweep):
         assert c.se()[k] == pytest.approx(math.sqrt(cov[i, i]), rel=1e-6), k
 
 
+def test_weighted_least_squares_matches_closed_form():
+    # weighted least squares on a straight line: cov = s^2 (X^T W X)^-1, s^2 = sum w r^2 / (n - p),
+    # the fit's weights taken from the runs' weight column
+    rng = np.random.default_rng(4)
+    x = np.linspace(0, 5, 25)
+    wt = rng.uniform(0.5, 3.0, 25)
+    data = {"x": x, "y": 1.0 + 2.0 * x + rng.standard_normal(25) / np.sqrt(wt), "weight": wt}
+    law = Custom(lambda p, X: p["c"] + p["b"] * X["x"], inputs=("x",), target="y",
+                 params=[Param("c", grid=(0.0,)), Param("b", grid=(0.0,))])
+    fit = _quiet(sl.fit, law, data, objective=sl.LeastSquares(), solver=FAST)
+    c = sl.fitting.curvature(fit, data)
+    X = np.stack([np.ones_like(x), x], 1)
+    XtW = X.T * wt
+    beta = np.linalg.solve(XtW @ X, XtW @ data["y"])
+    res = data["y"] - X @ beta
+    cov = float(np.sum(wt * res * res)) / (25 - 2) * np.linalg.inv(XtW @ X)
+    np.testing.assert_allclose([fit.params["c"], fit.params["b"]], beta, rtol=1e-8)
+    # a linear model: Gauss-Newton is exact, only the solver's tolerance (~1e-9) separates them
+    assert c.se()["c"] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-6)
+    assert c.se()["b"] == pytest.approx(math.sqrt(cov[1, 1]), rel=1e-6)
+    # unit weights given instead: a different (and wrong for this fit) answer, not silently the same
+    c1 = _quiet(sl.fitting.curvature, fit, data, weights=np.ones(25))
+    assert c1.se()["b"] != pytest.approx(c.se()["b"], rel=1e-3)
+
+
 # ---------------------------------------------------------------------------------------
 # Warnings
 
