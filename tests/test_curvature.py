@@ -154,8 +154,8 @@ def test_huber_sandwich_matches_numpy(sweep):
     # is the sandwich H^-1 (sum psi_i^2 J_i J_i^T) H^-1, H = sum [1{|r_i| <= delta} J_i J_i^T + psi_i
     # d^2 r_i]. Written here in the public parameters (at an optimum the sandwich transforms with
     # the reparametrisation's Jacobian), d^2 r_i by central differences of the analytic Jacobian.
-    data, runs, _ = sweep
-    fit = _quiet(sl.fit, sl.laws.Chinchilla(), runs)
+    data, runs, ls_fit = sweep
+    fit = _quiet(sl.fit, sl.laws.Chinchilla(), runs, starts=[ls_fit.params])  # one start: a cheaper solve
     c = sl.fitting.curvature(fit, runs)
     assert c.method == "sandwich" and fit.objective_spec.name == "huber"
     N, D, y = data["params"], data["tokens"], data["loss"]
@@ -213,19 +213,25 @@ def test_interval_report_and_dict(curv):
     assert np.allclose(np.diag(corr), 1.0)
 
 
-def test_fixed_parameter_has_zero_se(sweep):
-    data, runs, _ = sweep
-    fit = _quiet(sl.fit, sl.laws.Chinchilla(), runs, objective=sl.LeastSquares(space="log"),
-                 fixed={"alpha": 0.3478})
-    c = sl.fitting.curvature(fit, runs)
-    assert c.se()["alpha"] == 0.0
-    N, D, y = data["params"], data["tokens"], data["loss"]
-    q = fit.params
-    r = _log_chinchilla(N, D, *(q[k] for k in PUBLIC)) - np.log(y)
-    J = np.delete(_jac_public(N, D, q), 3, axis=1)  # alpha's column out
-    cov = float(r @ r) / (len(y) - 4) * np.linalg.inv(J.T @ J)
-    for i, k in enumerate(["E", "A", "B", "beta"]):
-        assert c.se()[k] == pytest.approx(math.sqrt(cov[i, i]), rel=1e-6), k
+def test_fixed_parameter_has_zero_se():
+    # y = c + b x + a x^2 with a fixed: the others are ordinary least squares of y - a x^2 on (1, x)
+    rng = np.random.default_rng(5)
+    x = np.linspace(0, 3, 30)
+    data = {"x": x, "y": 1.0 + 0.5 * x + 0.3 * x ** 2 + 0.2 * rng.standard_normal(30)}
+    law = Custom(lambda p, X: p["c"] + p["b"] * X["x"] + p["a"] * X["x"] ** 2, inputs=("x",), target="y",
+                 params=[Param("c", grid=(0.0,)), Param("b", grid=(0.0,)), Param("a", grid=(0.0,))])
+    fit = _quiet(sl.fit, law, data, objective=sl.LeastSquares(), fixed={"a": 0.25}, solver=FAST)
+    c = sl.fitting.curvature(fit, data)
+    assert c.se()["a"] == 0.0 and np.all(c.internal_covariance[2] == 0.0)
+    X = np.stack([np.ones_like(x), x], 1)
+    yy = data["y"] - 0.25 * x ** 2
+    beta = np.linalg.lstsq(X, yy, rcond=None)[0]
+    res = yy - X @ beta
+    cov = float(res @ res) / (30 - 2) * np.linalg.inv(X.T @ X)  # n - p over the 2 free parameters
+    # linear in the free parameters: only the solver's tolerance separates them, rel 1e-6
+    assert c.se()["c"] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-6)
+    assert c.se()["b"] == pytest.approx(math.sqrt(cov[1, 1]), rel=1e-6)
+    assert c.dof == 28 and any("fixed parameter(s) a" in n for n in c.notes)
 
 
 def test_weighted_least_squares_matches_closed_form():
