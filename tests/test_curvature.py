@@ -330,7 +330,7 @@ def test_warns_ill_conditioned():
     fit = _quiet(sl.fit, law, data, objective=sl.LeastSquares(), solver=FAST)
     c, msgs = _caught(sl.fitting.curvature, fit, data)
     assert c.condition_number == pytest.approx(cond, rel=1e-3)
-    assert any("ill-conditioned" in m and "a, b" in m for m in msgs)
+    assert any("ill-conditioned" in m and ("along a, b" in m or "along b, a" in m) for m in msgs)
     # the s.e. are still those of ordinary least squares on the two columns
     cov = c.scale * np.linalg.inv(M)
     assert c.se()["a"] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-3)

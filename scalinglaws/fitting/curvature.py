@@ -18,8 +18,13 @@ objective's kind:
   it leaves out the residual-times-second-derivative term, as ``scipy.optimize.curve_fit`` and
   nonlinear-regression texts do, and is positive semi-definite by construction;
 - ``Huber`` (an M-estimator, not a likelihood): the sandwich ``H^-1 (sum_i g_i g_i^T) H^-1``, ``g_i``
-  the gradient of row ``i``'s weighted loss term ``w_i huber(r_i)``. ``sandwich=True`` asks for it
-  with any objective (for ``HuberLikelihood`` the scores are corrected for the profiled sigma).
+  the gradient of row ``i``'s weighted loss term ``w_i huber(r_i)`` (Huber 1967).
+
+``sandwich=True`` asks for ``M^-1 (sum_i g_i g_i^T) M^-1`` with any objective, ``M`` the matrix the
+plain rule inverts: ``2 J^T W J`` for least squares (White's HC0), the Fisher information for the
+Huber likelihood, or the exact Hessian with ``information="observed"`` (then the likelihood's scores
+are corrected for the profiled sigma). Weights: the runs' ``weight`` column or ``weights=``, as the
+fit took them. Fixed parameters (``fit(fixed=...)``) have variance 0 and are left out of ``M``.
 
 The public parameters' covariance follows by the delta method, ``D C D^T``, ``D`` the Jacobian of
 ``law.public`` with respect to the internal parameters.
@@ -176,9 +181,10 @@ def _public_jacobian(law, theta: np.ndarray) -> tuple[np.ndarray, str]:
     return D, "central differences"
 
 
-def _dominant(v: np.ndarray, names: list[str]) -> list[str]:
+def _dominant(v: np.ndarray) -> list[int]:
+    """Indices of an eigenvector's dominant entries (at least 0.3 of the largest), largest first."""
     a = np.abs(v)
-    return [names[i] for i in np.argsort(-a, kind="stable") if a[i] >= 0.3 * a.max()]
+    return [int(i) for i in np.argsort(-a, kind="stable") if a[i] >= 0.3 * a.max()]
 
 
 @x64
@@ -308,7 +314,8 @@ def curvature(fit: Fit, runs: Any, *, level: float = 0.95, sandwich: bool = Fals
                         if kind == "huber" else ""))
     method = "sandwich" if use_sandwich else {
         ("huber_likelihood", "expected"): "expected information", ("huber_likelihood", "observed"): "inverse Hessian",
-        ("least_squares", "expected"): "Gauss-Newton", ("least_squares", "observed"): "inverse Hessian"}[(kind, information)]
+        ("least_squares", "expected"): "Gauss-Newton",
+        ("least_squares", "observed"): "inverse Hessian"}[(kind, information)]
 
     # -- invert on the free, identified parameters, scaled to unit diagonal
     keep = [i for i in free if i not in flat]
@@ -337,13 +344,15 @@ def curvature(fit: Fit, runs: Any, *, level: float = 0.95, sandwich: bool = Fals
         C[i, :] = C[:, i] = math.nan
 
     # -- warnings
-    disp = lambda idx: list(dict.fromkeys(k for i in idx for k in public_names_moved(law, names[i], fit.internal)))  # noqa: E731
+    def disp(idx) -> list[str]:  # internal indices -> the public names they move
+        return list(dict.fromkeys(k for i in idx for k in public_names_moved(law, names[i], fit.internal)))
+
     Hf = H[np.ix_(keep, keep)]
     hd = np.sqrt(np.abs(np.diag(Hf)))
     hd = np.where(hd > 0, hd, 1.0)
     lam_h, V_h = np.linalg.eigh(0.5 * (Hf + Hf.T) / np.outer(hd, hd)) if len(keep) else (np.zeros(0), None)
     if lam_h.size and lam_h[0] < -NULL_RTOL * float(np.max(np.abs(lam_h))):
-        dom = disp([keep[i] for i in range(len(keep)) if abs(V_h[i, 0]) >= 0.3 * np.max(np.abs(V_h[:, 0]))])
+        dom = disp([keep[i] for i in _dominant(V_h[:, 0])])
         warns.append(f"the Hessian of the objective is not positive definite at the fit (smallest scaled eigenvalue "
                      f"{lam_h[0]:.3g}, along {', '.join(dom)}): the fit is not at a minimum, or the objective is not "
                      f"smooth there; the standard errors are not trustworthy.")
@@ -351,14 +360,12 @@ def curvature(fit: Fit, runs: Any, *, level: float = 0.95, sandwich: bool = Fals
         warns.append(f"parameter(s) {', '.join(disp(flat))} not identified: the predictions do not move with them (a "
                      f"zero column of the Jacobian); their standard errors are NaN.")
     if null.any():
-        groups = [_dominant(V[:, j], [names[i] for i in keep]) for j in np.flatnonzero(null)]
-        dom = list(dict.fromkeys(k for gnames in groups for n in gnames for k in public_names_moved(law, n, fit.internal)))
+        dom = disp([keep[i] for j in np.flatnonzero(null) for i in _dominant(V[:, j])])
         warns.append(f"parameter(s) {', '.join(dom)} not identified: the curvature is ~0 along a combination of them "
                      f"(scaled eigenvalue <= {NULL_RTOL:g} of the largest); the data fix only that combination, "
                      f"and their standard errors are NaN.")
     elif cond > COND_LIMIT:
-        j = int(np.argmin(np.abs(lam)))
-        dom = disp([keep[i] for i in range(len(keep)) if abs(V[i, j]) >= 0.3 * np.max(np.abs(V[:, j]))])
+        dom = disp([keep[i] for i in _dominant(V[:, int(np.argmin(np.abs(lam)))])])
         warns.append(f"the curvature is ill-conditioned (condition number {cond:.3g} > {COND_LIMIT:g}), weakest along "
                      f"{', '.join(dom)}: the data barely separate these parameters, and the normal intervals are "
                      f"unreliable.")
