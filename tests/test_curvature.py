@@ -296,6 +296,8 @@ def test_warns_product_parameters_not_identified():
     cov = float(res @ res) / (40 - 3) * np.linalg.inv(X.T @ X)
     assert se["c"] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-4)
     assert set(c.not_identified) == {"p1", "p2"}
+    d = json.loads(json.dumps(c.to_dict()))  # NaN s.e. become null, not invalid JSON
+    assert d["se"]["p1"] is None and d["se"]["c"] == pytest.approx(se["c"])
     assert any("not identified" in m and "p1" in m and "p2" in m for m in msgs)
 
 
