@@ -277,6 +277,9 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
                    help="also refit N resamples of the runs (seeded by --seed) and print standard errors and 90%%/95%% "
                         "intervals; -o saves the draws in the fit file, so that 'optimize --bootstrap' can use them")
     p.add_argument("--seed", type=_count, default=42, metavar="S", help="seed of the bootstrap resamples (default 42)")
+    p.add_argument("--curvature", action="store_true",
+                   help="also print normal-approximation standard errors and 95%% intervals from the curvature "
+                        "(Hessian) of the objective at the fit (sl.fitting.curvature); no refits")
     p.add_argument("--backtest", action="store_true",
                    help="after the fit, refit on the runs below the 80%% flops quantile and print how well it "
                         "predicts the rest (errors, bootstrap intervals, coverage)")
@@ -315,6 +318,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             _say(args, f"refitting {args.bootstrap:,} bootstrap resamples (seed {args.seed})")
             bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, by=boot_by,
                               progress=None if not args.quiet else False)
+        cv = sl.fitting.curvature(fit, runs) if args.curvature else None
         bt = None
         if args.backtest and args.min_fraction is not None:
             _say(args, "backtest: final-only vs checkpoint fits on the runs below the 80% final-flops quantile...")
@@ -325,6 +329,8 @@ def _run_fit(args: argparse.Namespace) -> int:
     d = fit.to_dict()
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
+    if cv is not None:
+        d["curvature"] = cv.to_dict()
     if args.output:
         Path(args.output).write_text(json.dumps(d, indent=2, default=_json_default) + "\n")
         _say(args, f"saved fit to {args.output}")
@@ -338,6 +344,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         print(fit.report())
         if bs is not None:
             print(bs.report())
+        if cv is not None:
+            print(cv.report())
         if bt is not None:
             print()
             print(bt.report())
