@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
+from scipy import linalg as _sla
+from scipy.interpolate import PchipInterpolator
 
 from .._jax import jnp, x64
 from ..errors import LawError
@@ -96,17 +98,17 @@ def beta_nodes(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
     with np.errstate(divide="ignore", invalid="ignore"):
         off2 = 4.0 * jj * (jj + al) * (jj + be) * (jj + s) / (t2 ** 2 * (t2 + 1.0) * (t2 - 1.0))
     off2[:, 0] = (4.0 * (1.0 + al) * (1.0 + be) / ((2.0 + s) ** 2 * (3.0 + s)))[:, 0]
-    m = al.shape[0]
-    J = np.zeros((m, n, n))
-    idx = np.arange(n)
-    J[:, idx, idx] = diag
     off = np.sqrt(np.maximum(off2, 0.0))
-    J[:, idx[:-1], idx[1:]] = off
-    J[:, idx[1:], idx[:-1]] = off
-    t, v = np.linalg.eigh(J)
+    m = al.shape[0]
+    t, w = np.empty((m, n)), np.empty((m, n))
+    for i in range(m):  # LAPACK's tridiagonal solver, one small matrix at a time (fast, no threads)
+        t[i], v = _sla.eigh_tridiagonal(diag[i], off[i])
+        w[i] = v[0] ** 2
     x = np.clip(0.5 * (1.0 + t), 0.0, 1.0)
-    w = v[:, 0, :] ** 2
     return x, w / w.sum(axis=1, keepdims=True)
+
+
+_TABLE_U, _TABLE_SIZE = 16.0, 1025  # the "table" method's grid in logit p
 
 
 def _check_rate(name: str, v: Any) -> float:
@@ -137,7 +139,12 @@ class VerifierAccuracyModel:
     raises: such a verifier prefers wrong answers; tpr == fpr warns: it carries no
     information and acc = p for every k). ``concentration=kappa``: per-question success
     ~ Beta(p kappa, (1 - p) kappa), averaged by Gauss-Jacobi quadrature with ``nodes``
-    points. ``link``: a callable loss -> p or a Fit of a one-input link law.
+    points: ``method="table"`` (default) tabulates that average once per k on 1,025 points
+    uniform in logit p on [-16, 16] and interpolates it monotonically (PCHIP; measured error
+    below 3e-7 against the direct rule, tests/test_selection.py), so the searches, which call the
+    model on thousands of losses, stay fast; ``method="direct"`` computes the rule at every p
+    (exact to the quadrature's accuracy, about 1 ms per distinct p). Losses whose p falls off
+    the table use the direct rule. ``link``: a callable loss -> p or a Fit of a one-input link law.
     """
 
     link: Any
@@ -145,9 +152,14 @@ class VerifierAccuracyModel:
     fpr: float = 0.0
     concentration: float | None = None
     nodes: int = 64
+    method: str = "table"
+    _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_fn", _link_callable(self.link))
+        if self.method not in ("table", "direct"):
+            raise LawError(f"`VerifierAccuracyModel(method=...)` must be 'table' or 'direct', got {self.method!r}.",
+                           rule="bad argument", value=self.method)
         tpr, fpr = _check_rate("tpr", self.tpr), _check_rate("fpr", self.fpr)
         object.__setattr__(self, "tpr", tpr)
         object.__setattr__(self, "fpr", fpr)
@@ -183,17 +195,41 @@ class VerifierAccuracyModel:
         p, k = np.broadcast_arrays(p, k)
         if self.concentration is None:
             return verifier_accuracy(p, k, self.tpr, self.fpr)
-        out = verifier_accuracy(p, k, self.tpr, self.fpr)  # the p in {0, 1} cases (no spread)
+        out = np.array(verifier_accuracy(p, k, self.tpr, self.fpr))  # the p in {0, 1} cases (no spread)
         inner = (p > 0) & (p < 1)
+        if self.method == "table":
+            with np.errstate(divide="ignore"):
+                u = np.log(p) - np.log1p(-p)
+            on = inner & (np.abs(u) <= _TABLE_U) & np.isfinite(k)
+            for kv in np.unique(k[on]):
+                sel = on & (k == kv)
+                out[sel] = self._table(float(kv))(u[sel])
+            inner = inner & ~on
         if np.any(inner):
-            pu, inv = np.unique(p[inner], return_inverse=True)
-            kap = float(self.concentration)
-            x, w = beta_nodes(pu * kap, (1.0 - pu) * kap, int(self.nodes))
-            xs, ws = x[inv], w[inv]
-            kk = k[inner][:, None]
-            out = out.copy()
-            out[inner] = np.sum(ws * verifier_accuracy(xs, kk, self.tpr, self.fpr), axis=1)
+            out[inner] = self._direct(p[inner], k[inner])
         return out
+
+    def _direct(self, p: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The quadrature at each (p, k), 0 < p < 1 (1-D arrays)."""
+        pu, inv = np.unique(p, return_inverse=True)
+        kap = float(self.concentration)
+        x, w = beta_nodes(pu * kap, (1.0 - pu) * kap, int(self.nodes))
+        return np.sum(w[inv] * verifier_accuracy(x[inv], k[:, None], self.tpr, self.fpr), axis=1)
+
+    def _table(self, k: float) -> PchipInterpolator:
+        tab = self._tables
+        if k not in tab:
+            if "nodes" not in tab:
+                u = np.linspace(-_TABLE_U, _TABLE_U, _TABLE_SIZE)
+                pg = 1.0 / (1.0 + np.exp(-u))
+                kap = float(self.concentration)
+                tab["nodes"] = (u,) + beta_nodes(pg * kap, (1.0 - pg) * kap, int(self.nodes))
+            if len(tab) > 512:  # many distinct k: keep the nodes, drop the curves
+                for key in [key for key in tab if key != "nodes"]:
+                    del tab[key]
+            u, x, w = tab["nodes"]
+            tab[k] = PchipInterpolator(u, np.sum(w * verifier_accuracy(x, k, self.tpr, self.fpr), axis=1))
+        return tab[k]
 
     def __call__(self, loss: Any, k: Any) -> np.ndarray:
         return self.at_success(self.per_sample(loss), k)
