@@ -16,7 +16,7 @@ from scipy.special import betaln
 
 import scalinglaws as sl
 from scalinglaws.errors import LawError
-from scalinglaws.optimize import MajorityVoteAccuracyModel, VerifierAccuracyModel, verifier_accuracy
+from scalinglaws.optimize import MajorityVoteAccuracyModel, VerifierAccuracyModel, fit_verifier, verifier_accuracy
 from scalinglaws.optimize.best_config import CoverageAccuracyModel, best_config, sigmoid_link
 from scalinglaws.laws import Chinchilla, MajorityVote
 from scalinglaws.synthetic import HOFFMANN, majority_vote_curves
@@ -202,6 +202,8 @@ def test_majority_vote_model_rejects_a_law_that_rises_with_loss():
     assert np.any(np.diff(_mv_numpy(q, L, 64.0)) > 1e-6)  # it does rise (independent check)
     with pytest.raises(LawError, match="rises with loss"):
         MajorityVoteAccuracyModel(MajorityVote(), q)
+    with pytest.raises(LawError, match="no rho_slope"):  # not dropped silently
+        MajorityVoteAccuracyModel(MajorityVote(constant_rate=True), q)
     ok = MajorityVoteAccuracyModel(MajorityVote(constant_rate=True), {k: v for k, v in q.items() if k != "rho_slope"})
     assert np.all(np.diff(ok(L, 64.0)) <= 1e-12)
     class NotAVoteFit:  # duck-typed like a Fit of another law
@@ -220,3 +222,29 @@ def test_majority_vote_model_in_best_config():
                         tokens_per_sample=100.0)
     assert c.accuracy == pytest.approx(float(_mv_numpy(q, c.loss, c.samples)), rel=1e-10)
     assert c.accuracy < float(_mv_numpy(q, c.loss, 1e12))  # below the plateau at that loss
+
+
+# -- the verifier's rates from logs ------------------------------------------------------
+
+def test_fit_verifier_recovers_rates_from_simulated_logs():
+    rng = np.random.default_rng(5)
+    n = 40_000
+    correct = rng.random(n) < 0.3
+    accepted = rng.random(n) < np.where(correct, 0.85, 0.12)
+    r = fit_verifier({"correct": correct.astype(float), "accepted": accepted.astype(float)})
+    n1 = int(correct.sum())
+    # the estimates are the class-wise shares (numpy), and within 4 s.e. of the true rates
+    assert r.tpr == pytest.approx(accepted[correct].mean(), rel=1e-12) and r.n_correct == n1
+    assert r.fpr == pytest.approx(accepted[~correct].mean(), rel=1e-12) and r.n_wrong == n - n1
+    assert abs(r.tpr - 0.85) < 4 * math.sqrt(0.85 * 0.15 / n1)
+    assert abs(r.fpr - 0.12) < 4 * math.sqrt(0.12 * 0.88 / (n - n1))
+    m = r.model(LINK)
+    assert (m.tpr, m.fpr) == (r.tpr, r.fpr) and "tpr" in r.report()
+    with pytest.raises(sl.DataError, match="row 2: value 0.5 is not 0 or 1"):
+        fit_verifier(correct=[1, 0, 0.5], accepted=[1, 0, 1])
+    with pytest.raises(sl.DataError, match="no wrong sample"):
+        fit_verifier(correct=[1, 1], accepted=[1, 0])
+    with pytest.raises(sl.DataError, match="length 3"):
+        fit_verifier(correct=[1, 0, 1], accepted=[1, 0])
+    with pytest.warns(UserWarning, match="only 2 correct samples"):
+        fit_verifier(correct=[1, 1] + [0] * 40, accepted=[1, 0] + [0] * 40)

@@ -134,6 +134,11 @@ class MajorityVote(Law):
 
     def from_public(self, q):
         names = set(q)
+        unknown = sorted(names - set(self.param_names) - set(self.public_names))
+        if unknown:
+            hint = " (constant_rate=True has no rho_slope)" if "rho_slope" in unknown else ""
+            raise LawError(f"law {self.name!r} has no parameter(s) {unknown}{hint}; its parameters are "
+                           f"{list(self.public_names)}.", rule="unknown parameter")
         need = [n for n in self.param_names if n != "log_rho" and n not in q]
         if "rho" not in q and "log_rho" not in q:
             need.append("rho")

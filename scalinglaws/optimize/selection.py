@@ -5,7 +5,8 @@ the two here can be deployed without knowing the answer:
 
 - :class:`VerifierAccuracyModel`: best-of-k with an imperfect verifier (true-positive rate
   tpr, false-positive rate fpr), optionally with Beta-distributed per-question success;
-- :class:`MajorityVoteAccuracyModel`: a fitted :class:`~scalinglaws.laws.MajorityVote` law.
+- :class:`MajorityVoteAccuracyModel`: a fitted :class:`~scalinglaws.laws.MajorityVote` law;
+- :func:`fit_verifier`: tpr and fpr from per-sample logs (columns ``correct``, ``accepted``).
 
 The verifier formula. Each of k independent samples is correct with probability p. The
 verifier accepts a correct sample with probability tpr and a wrong one with probability fpr,
@@ -51,13 +52,15 @@ from scipy import linalg as _sla
 from scipy.interpolate import PchipInterpolator
 
 from .._jax import jnp, x64
-from ..errors import LawError
+from .._report import Reported
+from ..errors import DataError, LawError
 from ..laws.base import predict_jit
 from ..laws.voting import MajorityVote
 from ._resolve import resolve_law
 from .best_config import _link_callable
 
-__all__ = ["VerifierAccuracyModel", "MajorityVoteAccuracyModel", "verifier_accuracy", "beta_nodes"]
+__all__ = ["VerifierAccuracyModel", "MajorityVoteAccuracyModel", "verifier_accuracy", "beta_nodes", "fit_verifier",
+           "VerifierRates"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,3 +329,78 @@ class MajorityVoteAccuracyModel:
         out = predict_jit(self.law, {n: jnp.asarray(v) for n, v in self.params.items()},
                           {"loss": jnp.asarray(L.ravel()), "samples": jnp.asarray(K.ravel())})
         return np.asarray(out, dtype=np.float64).reshape(L.shape)
+
+
+# ---------------------------------------------------------------------------------------
+# the verifier's rates from per-sample logs
+
+@dataclass(frozen=True)
+class VerifierRates(Reported):
+    """The verifier's rates estimated from per-sample logs: ``tpr`` = accepted share of the
+    correct samples, ``fpr`` = accepted share of the wrong ones, with binomial standard errors
+    ``tpr_se`` / ``fpr_se`` (sqrt(r (1 - r) / n)) and the counts. :meth:`model` builds the
+    :class:`VerifierAccuracyModel`."""
+
+    tpr: float
+    fpr: float
+    tpr_se: float
+    fpr_se: float
+    n_correct: int
+    n_wrong: int
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def _headline(self) -> str:
+        return "[[VerifierRates]] the verifier's acceptance rates on correct and wrong samples"
+
+    def _body(self) -> str:
+        return (f"  tpr = {self.tpr:.4f} (s.e. {self.tpr_se:.4f}) on {self.n_correct} correct samples\n"
+                f"  fpr = {self.fpr:.4f} (s.e. {self.fpr_se:.4f}) on {self.n_wrong} wrong samples")
+
+    def model(self, link: Any, concentration: float | None = None, **kw: Any) -> VerifierAccuracyModel:
+        """``VerifierAccuracyModel(link, tpr, fpr, concentration, ...)`` at these rates."""
+        return VerifierAccuracyModel(link, tpr=self.tpr, fpr=self.fpr, concentration=concentration, **kw)
+
+
+def _zero_one(name: str, v: Any, n: int | None) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float64)
+    if a.ndim != 1 or (n is not None and a.shape[0] != n):
+        raise DataError(f"`fit_verifier`: {name!r} must be 1-D{'' if n is None else f' of length {n}'}, "
+                        f"got shape {a.shape}.", column=name, rule="bad shape")
+    bad = ~((a == 0) | (a == 1))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"`fit_verifier`: column {name!r}, row {i}: value {float(a[i])!r} is not 0 or 1.",
+                        column=name, row=i, rule="not 0/1", value=float(a[i]))
+    return a
+
+
+def fit_verifier(samples: Any = None, *, correct: Any = None, accepted: Any = None) -> VerifierRates:
+    """tpr and fpr of a verifier from per-sample logs: a mapping (or DataFrame) with 0/1
+    columns ``correct`` and ``accepted`` (one row per sample), or the two arrays as keywords.
+    Raises :class:`DataError` for non-0/1 values, mismatched lengths, or logs without any
+    correct (or any wrong) sample; warns when either count is below 30 (wide intervals)."""
+    if samples is not None:
+        if correct is not None or accepted is not None:
+            raise LawError("`fit_verifier`: give a table or correct=/accepted=, not both.", rule="bad argument")
+        try:
+            correct, accepted = samples["correct"], samples["accepted"]
+        except (KeyError, TypeError, IndexError):
+            raise DataError("`fit_verifier`: the table needs 0/1 columns 'correct' and 'accepted'.",
+                            rule="missing column") from None
+    if correct is None or accepted is None:
+        raise DataError("`fit_verifier`: needs both 'correct' and 'accepted'.", rule="missing column")
+    c = _zero_one("correct", correct, None)
+    a = _zero_one("accepted", accepted, c.shape[0])
+    n1, n0 = int(c.sum()), int((1 - c).sum())
+    for n, what in ((n1, "correct"), (n0, "wrong")):
+        if n == 0:
+            raise DataError(f"`fit_verifier`: the logs hold no {what} sample, so the verifier's rate on {what} "
+                            "samples cannot be estimated.", column="correct", rule="empty class")
+    tpr, fpr = float(a[c == 1].mean()), float(a[c == 0].mean())
+    warns = tuple(f"only {n} {what} samples: the rate's interval is wide" for n, what in
+                  ((n1, "correct"), (n0, "wrong")) if n < 30)
+    for w in warns:
+        warnings.warn(f"fit_verifier: {w}.", UserWarning, stacklevel=2)
+    return VerifierRates(tpr=tpr, fpr=fpr, tpr_se=math.sqrt(tpr * (1 - tpr) / n1),
+                         fpr_se=math.sqrt(fpr * (1 - fpr) / n0), n_correct=n1, n_wrong=n0, warnings=warns)
