@@ -48,6 +48,10 @@ _LAZY = {
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
     "bootstrap": ("fitting.bootstrap", "bootstrap"), "Bootstrap": ("fitting.bootstrap", "Bootstrap"),
     "backtest": ("fitting.backtest", "backtest"),
+    "checkpoint_weights": ("fitting.checkpoints", "checkpoint_weights"),
+    "seed_noise": ("fitting.checkpoints", "seed_noise"),
+    "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
+    "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -78,4 +82,5 @@ __all__ = [
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
     "bootstrap", "Bootstrap", "backtest",
+    "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
 ]

@@ -280,6 +280,11 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
     p.add_argument("--backtest", action="store_true",
                    help="after the fit, refit on the runs below the 80%% flops quantile and print how well it "
                         "predicts the rest (errors, bootstrap intervals, coverage)")
+    p.add_argument("--min-fraction", type=_number, default=None, metavar="F",
+                   help="checkpoint logs (a run column; map it with --column run=\"Your Run\"): drop each run's "
+                        "checkpoints below F x its final tokens and weight the rest 1/(the run's checkpoints), so "
+                        "every run weighs as one final-only row; --bootstrap then resamples whole runs and "
+                        "--backtest compares a final-only fit against the checkpoint fit")
     _add_common(p)
     p.set_defaults(func=_run_fit)
 
@@ -296,15 +301,25 @@ def _run_fit(args: argparse.Namespace) -> int:
                                   f"{len(runs)} runs of {args.runs_file}.")
             runs = runs.drop_highest("loss", args.drop_highest_loss)
             _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
+        logs, boot_by = runs, None
+        if args.min_fraction is not None:
+            cw = sl.checkpoint_weights(runs, min_fraction=args.min_fraction)
+            runs, boot_by = cw.weighted_runs, "run"
+            _say(args, f"checkpoints: kept {len(runs):,} of {cw.n_rows_in:,} rows of {cw.n_runs:,} runs, "
+                       "weighted 1/(checkpoints of the run)")
         fit = _do_fit(args, law, runs, objective)
         bs = None
         if args.bootstrap:
             if args.bootstrap < 2:
                 raise _UsageError(f"{PROG} fit: --bootstrap needs at least 2 resamples, got {args.bootstrap}.")
             _say(args, f"refitting {args.bootstrap:,} bootstrap resamples (seed {args.seed})")
-            bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, progress=None if not args.quiet else False)
+            bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, by=boot_by,
+                              progress=None if not args.quiet else False)
         bt = None
-        if args.backtest:
+        if args.backtest and args.min_fraction is not None:
+            _say(args, "backtest: final-only vs checkpoint fits on the runs below the 80% final-flops quantile...")
+            bt = sl.compare_checkpoint_fits(law, logs, min_fraction=args.min_fraction, objective=objective)
+        elif args.backtest:
             _say(args, "backtest: refitting on the runs below the 80% flops quantile, with a bootstrap...")
             bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     d = fit.to_dict()

@@ -28,7 +28,7 @@ from ._jax import jnp, x64
 from .errors import LawError
 
 __all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep",
-           "majority_vote_curves"]
+           "majority_vote_curves", "checkpoint_sweep"]
 
 EPOCH: dict[str, float] = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
 """Besiroglu et al. 2024 (Epoch AI), Chinchilla Approach 3 replication: public parameters."""
@@ -186,3 +186,62 @@ def majority_vote_curves(losses: Sequence[float], samples: Sequence[float] = (1,
             rows["pass1"].append(float(p.mean()))
             rows["plateau"].append(plateau)
     return {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
+
+
+@x64
+def checkpoint_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[float] = DEFAULT_BUDGETS[:5],
+                     n_per_budget: int = 5, n_checkpoints: int = 8, first_fraction: float = 0.1, seeds: int = 1,
+                     noise: float = 0.005, run_noise: float = 0.0, seed: int | None = 0,
+                     span: float = 4.0) -> dict[str, np.ndarray]:
+    """Run logs with several checkpoints per run, drawn from the Chinchilla law.
+
+    The runs are the isoFLOP sweep of :func:`chinchilla_sweep` (``budgets`` x ``n_per_budget`` model
+    sizes around the compute-optimal N*, spread by ``span``), each trained ``seeds`` times. Each
+    run of N parameters and final tokens D logs ``n_checkpoints`` checkpoints at tokens
+    ``D * f`` with ``f`` log-spaced from ``first_fraction`` to 1 (the last checkpoint is the final
+    run), and
+
+        loss = L(N, D * f) * exp(run_noise * u + noise * z),
+
+    ``u ~ N(0, 1)`` drawn once per run (a seed's offset, shared by all its checkpoints) and ``z ~
+    N(0, 1)`` per checkpoint, from ``numpy.random.default_rng(seed)``. Repeated seeds of one
+    configuration therefore differ at every checkpoint by sd ``sqrt(run_noise**2 + noise**2)`` in
+    log loss.
+
+    This is an idealisation: a real checkpoint is *not* a separately trained run of that many
+    tokens, because its learning-rate schedule has not decayed yet (a cosine schedule set for D
+    tokens), so an early checkpoint's loss lies above L(N, D * f). Hoffmann et al. 2022 fitted
+    final losses (and cosine-cycle-matched runs) for that reason; checkpoint fits should drop the
+    earliest checkpoints (``checkpoint_weights(min_fraction=...)``) and be backtested against
+    final-only fits (``compare_checkpoint_fits``).
+
+    Returns:
+        dict of arrays ``{"params", "tokens", "flops", "loss", "run", "seed"}`` (float64, but
+        ``run``: str ids ``"r000"``, ...; ``seed``: 0, 1, ... as floats), rows ordered by run then
+        tokens; ``flops`` = 6 N (D * f).
+    """
+    if int(n_checkpoints) != n_checkpoints or n_checkpoints < 1:
+        raise ValueError(f"`checkpoint_sweep(n_checkpoints=...)` must be a positive integer, got {n_checkpoints!r}.")
+    if int(seeds) != seeds or seeds < 1:
+        raise ValueError(f"`checkpoint_sweep(seeds=...)` must be a positive integer, got {seeds!r}.")
+    if not 0 < first_fraction <= 1:
+        raise ValueError(f"`checkpoint_sweep(first_fraction=...)` must be in (0, 1], got {first_fraction!r}.")
+    for name, v in (("noise", noise), ("run_noise", run_noise)):
+        if not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"`checkpoint_sweep({name}=...)` must be a finite number >= 0, got {v!r}.")
+    final = chinchilla_sweep(params, budgets=budgets, n_per_budget=n_per_budget, noise=0.0, span=span)
+    k, s = int(n_checkpoints), int(seeds)
+    frac = np.geomspace(first_fraction, 1.0, k) if k > 1 else np.ones(1)
+    frac[-1] = 1.0
+    n_cfg = len(final["params"])
+    N = np.repeat(np.tile(final["params"], s), k)
+    D = np.repeat(np.tile(final["tokens"], s), k) * np.tile(frac, n_cfg * s)
+    n_runs = n_cfg * s
+    run = np.repeat(np.array([f"r{i:03d}" for i in range(n_runs)], dtype=object), k)
+    seed_col = np.repeat(np.repeat(np.arange(s, dtype=np.float64), n_cfg), k)
+    rng = np.random.default_rng(seed)
+    u = np.repeat(rng.standard_normal(n_runs), k)
+    z = rng.standard_normal(n_runs * k)
+    law = _chinchilla()
+    loss = _predict(law, params, {"params": N, "tokens": D}) * np.exp(run_noise * u + noise * z)
+    return {"params": N, "tokens": D, "flops": 6.0 * N * D, "loss": loss, "run": run, "seed": seed_col}

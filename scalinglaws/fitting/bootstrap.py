@@ -60,6 +60,16 @@ class Bootstrap:
         rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws[self.ok]]
         return {k: np.array([r[k] for r in rows], dtype=np.float64) for k in self.fit.params}
 
+    def predict(self, data: Any = None, *, level: float = 0.9, noise: float = 0.0, **columns: Any):
+        """The law's prediction for ``data`` (runs, a mapping or keyword arrays, as
+        :meth:`Fit.predict`) with an equal-tailed ``level`` interval over the resamples: a
+        :class:`~scalinglaws.fitting.prediction.Prediction` (``.value``, ``.lo``, ``.hi``,
+        ``.draws``). ``noise=``: a standard deviation in the fitted space (log loss by
+        default) to add for a new observation's interval."""
+        from .prediction import predict_sample
+
+        return predict_sample(self, data, level=level, noise=noise, fn="Bootstrap.predict", **columns)
+
     def se(self) -> dict[str, float]:
         """Bootstrap standard errors (standard deviation of the draws, ddof=1)."""
         return {k: float(np.std(v, ddof=1)) for k, v in self.public_draws().items()}
@@ -164,10 +174,18 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
 @x64
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
               bca: bool = False, chunk: int = 1000, max_steps: int = 200, progress: bool | None = None,
-              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False) -> Bootstrap:
+              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False,
+              weights: Any = None) -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
     ``chunk`` resamples each.
+
+    ``by`` is any column of the runs: ``"group"``, ``"problem"``, or ``"run"`` for run logs with
+    several checkpoints per run, so that a run's checkpoints are drawn (and weighted) together: a
+    resample's weight on a row is (times its run was drawn) x (the row's own weight). The rows'
+    own weights are ``weights`` if given, else the ``weight`` column, else ones, as in ``sl.fit``;
+    pass the weights the fit was made with (``checkpoint_weights(...).weighted_runs`` carries
+    them as its ``weight`` column).
 
     Each refit starts from the fit's optimum and its ``starts - 1`` best other distinct local
     optima (``starts=1``: from the optimum only, as Epoch's protocol refits from one point).
@@ -184,7 +202,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     if r.data_hash() != fit.data_hash:
         warnings.warn("bootstrap: these runs are not the ones the fit was made from (their data hash differs); "
                       "the resamples are of the runs given.", UserWarning, stacklevel=2)
-    d = dataset(law, r, objective)
+    d = dataset(law, r, objective, weights)
     if by is None:
         unit_of, n_units, unit = np.arange(d.n), d.n, "rows"
     else:
