@@ -4,6 +4,7 @@ The independent path: call the same solver with a Law and each draw's parameters
 and take numpy quantiles of those answers.
 """
 
+import json
 import math
 import warnings
 
@@ -98,6 +99,8 @@ def test_smaller_vs_larger_from_bootstrap_counts_draws_without_crossover(boot):
     np.testing.assert_allclose(glo, np.nanquantile(gains, 0.05, axis=0), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ghi, np.nanquantile(gains, 0.95, axis=0), rtol=1e-9, atol=1e-12)
     assert "no crossover" in got.report()
+    d = json.loads(json.dumps(got.to_dict()))  # JSON-able, with the intervals
+    assert d["draws"] == cross.size and d["no_crossover_share"] == pytest.approx(none / cross.size)
 
 
 def test_bootstrap_with_params_is_an_error(boot):
