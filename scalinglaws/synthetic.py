@@ -28,7 +28,7 @@ from ._jax import jnp, x64
 from .errors import LawError
 
 __all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep",
-           "checkpoint_sweep"]
+           "majority_vote_curves", "checkpoint_sweep"]
 
 EPOCH: dict[str, float] = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
 """Besiroglu et al. 2024 (Epoch AI), Chinchilla Approach 3 replication: public parameters."""
@@ -128,6 +128,64 @@ def chinchilla_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[f
 def demo_sweep() -> dict[str, np.ndarray]:
     """The table in ``data/synthetic_chinchilla.csv``: ``chinchilla_sweep(**DEMO)``."""
     return chinchilla_sweep(**DEMO)
+
+
+def majority_vote_curves(losses: Sequence[float], samples: Sequence[float] = (1, 3, 5, 9, 17, 33, 65, 129, 257),
+                         *, questions: int = 2000, options: int = 4, midpoint: float = 2.5, slope: float = 3.0,
+                         spread: float = 1.5, dirichlet: float = 1.0, repeats: int = 4,
+                         seed: int | None = 0) -> dict[str, np.ndarray]:
+    """Majority@k curves of models at task losses ``losses``, simulated vote by vote.
+
+    Question i has a difficulty d_i ~ N(0, spread^2) and wrong-answer shares u_i ~
+    Dirichlet(dirichlet, ..., dirichlet) over ``options`` wrong answers (both fixed across
+    models). A model at loss L answers it correctly with probability
+    ``p_i = 1 / (1 + exp(slope (L - midpoint) + d_i))`` and gives wrong answer j with
+    probability ``(1 - p_i) u_ij``. For each model and question, ``repeats`` sequences of
+    max(samples) answers are drawn (``numpy.random.default_rng(seed)``); majority@k is the
+    plurality answer of the first k, ties broken uniformly (the expectation over the tie-break
+    is taken exactly), averaged over questions and repeats.
+
+    Returns a dict of float64 arrays with one row per model x k: ``model`` (its index, which
+    tells the rows of models apart for :func:`scalinglaws.fit`), ``loss``, ``samples``,
+    ``accuracy`` (the simulated majority@k), ``pass1`` (the model's exact mean p_i) and
+    ``plateau`` (the exact limit as k -> infinity: the share of questions whose correct answer
+    is the most likely one).
+    """
+    L = np.asarray(losses, dtype=np.float64).ravel()
+    ks = np.asarray(samples, dtype=np.float64).ravel()
+    if L.size == 0 or not np.all(np.isfinite(L)):
+        raise ValueError(f"`majority_vote_curves(losses=...)` must be finite losses, got {list(L)}.")
+    if ks.size == 0 or np.any(ks < 1) or np.any(ks != np.round(ks)):
+        raise ValueError(f"`majority_vote_curves(samples=...)` must be positive integers, got {list(ks)}.")
+    for name, v in (("questions", questions), ("options", options), ("repeats", repeats)):
+        if int(v) != v or v < 1:
+            raise ValueError(f"`majority_vote_curves({name}=...)` must be a positive integer, got {v!r}.")
+    rng = np.random.default_rng(seed)
+    d = rng.normal(0.0, spread, size=questions)
+    u = rng.dirichlet(np.full(options, float(dirichlet)), size=questions)
+    kmax, kidx = int(ks.max()), ks.astype(int) - 1
+    rows: dict[str, list] = {"model": [], "loss": [], "samples": [], "accuracy": [], "pass1": [], "plateau": []}
+    for mi, Lm in enumerate(L):
+        p = 1.0 / (1.0 + np.exp(slope * (Lm - midpoint) + d))
+        probs = np.concatenate([p[:, None], (1.0 - p)[:, None] * u], axis=1)  # answer 0 is the correct one
+        cum = np.cumsum(probs, axis=1)
+        cum[:, -1] = 1.0
+        draws = rng.random((questions, repeats, kmax))
+        ans = (draws[..., None] >= cum[:, None, None, :-1]).sum(axis=-1)  # (Q, R, kmax) in 0..options
+        onehot = ans[..., None] == np.arange(options + 1)
+        counts = np.cumsum(onehot, axis=2, dtype=np.int32)[:, :, kidx, :]  # (Q, R, K, options + 1)
+        top = counts.max(axis=-1)
+        tied = (counts == top[..., None]).sum(axis=-1)
+        win = np.where(counts[..., 0] == top, 1.0 / tied, 0.0).mean(axis=(0, 1))
+        plateau = float(np.mean(p > (1.0 - p) * u.max(axis=1)))
+        for kk, acc in zip(ks, win):
+            rows["model"].append(float(mi))
+            rows["loss"].append(Lm)
+            rows["samples"].append(kk)
+            rows["accuracy"].append(acc)
+            rows["pass1"].append(float(p.mean()))
+            rows["plateau"].append(plateau)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
 
 
 @x64
