@@ -27,7 +27,7 @@ import numpy as np
 from ._jax import jnp, x64
 from .errors import LawError
 
-__all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep",
+__all__ = ["EPOCH", "HOFFMANN", "DEFAULT_BUDGETS", "DEMO", "sample_law", "chinchilla_sweep", "demo_sweep", "coverage_study",
            "majority_vote_curves", "checkpoint_sweep"]
 
 EPOCH: dict[str, float] = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
@@ -245,3 +245,68 @@ def checkpoint_sweep(params: Mapping[str, float] = EPOCH, *, budgets: Sequence[f
     law = _chinchilla()
     loss = _predict(law, params, {"params": N, "tokens": D}) * np.exp(run_noise * u + noise * z)
     return {"params": N, "tokens": D, "flops": 6.0 * N * D, "loss": loss, "run": run, "seed": seed_col}
+
+
+def coverage_study(params: Mapping[str, float] = EPOCH, *, n_datasets: int = 200, budgets: Sequence[float] = (
+        1e18, 3e18, 1e19, 3e19, 1e20), n_per_budget: int = 7, noise: float = 0.02, n_boot: int = 200,
+        level: float = 0.90, flops: float = 1e21, objective: Any = None, seed: int = 0,
+        progress: bool | None = None) -> dict[str, Any]:
+    """How often bootstrap intervals cover the truth: ``n_datasets`` seeded Chinchilla sweeps
+    (:func:`chinchilla_sweep` with seeds ``seed``, ``seed + 1``, ...) drawn from ``params``,
+    each fitted (all in one batched solve, ``sl.fit(..., by="group")``) and bootstrapped
+    (``n_boot`` resamples of the rows, refitted from the fit); the ``level`` percentile
+    intervals of every public parameter and of the compute-optimal N* and D* at ``flops`` are
+    checked against the true values.
+
+    Returns a dict: ``coverage`` (name -> fraction of datasets whose interval held the truth),
+    ``se`` (its binomial standard error), ``median_width`` (name -> median interval width over
+    the truth), ``n_datasets``, ``level`` and ``truth``.
+    """
+    import warnings
+
+    from .fitting.api import fit as _fit
+    from .fitting.bootstrap import bootstrap as _bootstrap
+    from .optimize.compute_optimal import compute_optimal as _compute_optimal
+    from .runs import read_runs as _read_runs
+
+    if int(n_datasets) != n_datasets or n_datasets < 2:
+        raise ValueError(f"`coverage_study(n_datasets=...)` must be a whole number >= 2, got {n_datasets!r}.")
+    law = _chinchilla()
+    p = law.from_public(dict(params))
+    n_true, d_true = (float(np.asarray(v).reshape(-1)[0]) for v in law.closed_form_optimum(p, np.array([float(flops)])))
+    truth = {**{k: float(v) for k, v in law.public(p).items()}, "N*": n_true, "D*": d_true}
+    parts = [chinchilla_sweep(params, budgets=budgets, n_per_budget=n_per_budget, noise=noise, seed=seed + i)
+             for i in range(int(n_datasets))]
+    table = {k: np.concatenate([q[k] for q in parts]) for k in ("params", "tokens", "loss")}
+    table["group"] = np.repeat(np.arange(int(n_datasets)), len(parts[0]["loss"]))
+    runs = _read_runs(table)
+    kw = {} if objective is None else {"objective": objective}
+    fits = _fit(law, runs, by="group", **kw)
+    groups = np.asarray(runs["group"])
+    hits = {k: [] for k in truth}
+    widths = {k: [] for k in truth}
+    it = range(int(n_datasets))
+    if progress is not False:
+        try:
+            from tqdm.auto import tqdm
+
+            it = tqdm(it, desc="coverage study", unit="dataset", disable=None if progress is None else not progress)
+        except ImportError:  # pragma: no cover
+            pass
+    for i in it:
+        key = str(i)
+        r = runs.select(groups == key)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bs = _bootstrap(fits[key], r, n=int(n_boot), seed=seed + i, starts=1, progress=False)
+            iv = dict(bs.interval(level))
+            best = _compute_optimal(bs, flops=float(flops)).interval(level)
+        iv["N*"], iv["D*"] = best["params"], best["tokens"]
+        for k, t in truth.items():
+            lo, hi = iv[k]
+            hits[k].append(lo <= t <= hi)
+            widths[k].append((hi - lo) / abs(t))
+    cov = {k: float(np.mean(v)) for k, v in hits.items()}
+    return {"coverage": cov, "se": {k: math.sqrt(c * (1 - c) / n_datasets) for k, c in cov.items()},
+            "median_width": {k: float(np.median(v)) for k, v in widths.items()}, "n_datasets": int(n_datasets),
+            "level": float(level), "truth": truth}

@@ -111,7 +111,12 @@ class HuberLikelihood:
         """argmin over s = log sigma of sum w huber(r e^-s) + W s."""
         d = self.delta
         W = jnp.sum(w)
-        s = jnp.log(jnp.maximum(d * jnp.sum(w * jnp.abs(r)) / W, 1e-300))  # exact when all |z| > delta
+        # the root s* lies below both the Laplace start (exact when all |z| > delta) and the Gaussian
+        # start (exact when all |z| <= delta): sum w min(z^2, delta |z|) = W there, and that sum falls as
+        # s grows; so start at the smaller, and cap each Newton step at 0.5 so that it cannot overshoot far
+        s_l = jnp.log(jnp.maximum(d * jnp.sum(w * jnp.abs(r)) / W, 1e-300))
+        s_g = 0.5 * jnp.log(jnp.maximum(jnp.sum(w * r * r) / W, 1e-300))
+        s = jnp.minimum(s_l, s_g)
 
         def newton(_, s):
             z = r * jnp.exp(-s)
@@ -119,9 +124,8 @@ class HuberLikelihood:
             inside = a <= d
             g = W - jnp.sum(w * jnp.where(inside, z * z, d * a))
             h = jnp.sum(w * jnp.where(inside, 2 * z * z, d * a))
-            return s - g / jnp.maximum(h, 1e-300)
+            return s - jnp.clip(g / jnp.maximum(h, 1e-300), -0.5, 0.5)
 
-        # the Laplace start is exact unless some |z| <= delta; a few steps finish it
         return jax.lax.fori_loop(0, 8, newton, s)
 
     def nll(self, r, w, s):
