@@ -219,13 +219,13 @@ def test_bootstrap_by_run_moves_checkpoints_together(sweep, monkeypatch):
     runs = cw.weighted_runs
     fit = sl.fit(LAW, runs)
     seen = []
-    real = bootstrap_module._solver.solve
+    real = bootstrap_module._solver.refit  # the bootstrap's (SQUAREM) refit of each chunk
 
-    def spy(law, objective, cfg, U, X, y, w, *args, **kw):
+    def spy(law, objective, U, X, y, w, *args, **kw):
         seen.append(np.array(w))
-        return real(law, objective, cfg, U, X, y, w, *args, **kw)
+        return real(law, objective, U, X, y, w, *args, **kw)
 
-    monkeypatch.setattr(bootstrap_module._solver, "solve", spy)
+    monkeypatch.setattr(bootstrap_module._solver, "refit", spy)
     bs = sl.bootstrap(fit, runs, n=20, seed=1, by="run", starts=1, progress=False)
     W = np.concatenate(seen)
     assert W.shape == (20, len(runs)) == (20, 80)

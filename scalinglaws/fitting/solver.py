@@ -411,9 +411,11 @@ def _build_refit(law, objective, iters: int, ftol: float, S: int):
     over the damped Gauss-Newton map F. For a Huber-type objective F is the IRLS step, a
     majorise-minimise map that converges only linearly on a near-L1 objective; SQUAREM's
     extrapolation along F's two last steps cuts the iterations several-fold. Every
-    iteration is safeguarded: the extrapolated point is kept only when it lowers the
-    objective below the plain two-step point, and a step that raises it is not taken.
-    Stops when an iteration lowers the objective by at most ``ftol`` relative."""
+    iteration is safeguarded: F is a Levenberg-Marquardt step (its damping grows on a step
+    that would raise the objective, which is then not taken), and the extrapolated point is
+    kept only when it lowers the objective below the plain two-step point. Stops when an
+    iteration near Gauss-Newton (damping below 1e-2) lowers the objective by at most ``ftol``
+    relative."""
     rj = make_residual_fn(law, objective.space)
 
     def model(u, X, gy, lo, hi):
@@ -426,42 +428,50 @@ def _build_refit(law, objective, iters: int, ftol: float, S: int):
         r, _ = rj(theta, X, gy)
         return _finite_or_inf(objective.value(r, w))
 
-    def F(u, f, X, gy, w, lo, hi, free):
+    def F(u, f, lam, X, gy, w, lo, hi, free):
+        """One damped Gauss-Newton (Levenberg-Marquardt) step: (u, f, lam, accepted)."""
         r, J = model(u, X, gy, lo, hi)
         _, psi, c = objective.terms(r, w)
         grad = (J.T @ psi) * free
         H = (J * c[:, None]).T @ J
         H = H * (free[:, None] * free[None, :]) + jnp.diag(1.0 - free)
         d = jnp.maximum(jnp.diag(H), 1e-12 * jnp.max(jnp.diag(H)) + _TINY)
-        step = -jnp.linalg.solve(H + 1e-9 * jnp.diag(d), grad) * free
+        step = -jnp.linalg.solve(H + lam * jnp.diag(d), grad) * free
         u1 = u + jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
         f1 = fval(u1, X, gy, w, lo, hi)
-        better = f1 < f
-        return jnp.where(better, u1, u), jnp.where(better, f1, f)
+        ok = f1 < f
+        lam1 = jnp.where(ok, jnp.maximum(lam * 0.2, 1e-12), lam * 5.0)
+        return jnp.where(ok, u1, u), jnp.where(ok, f1, f), lam1, ok
 
     def one_start(u0, X, gy, w, lo, hi, free):
         f0 = fval(u0, X, gy, w, lo, hi)
+        args = (X, gy, w, lo, hi, free)
 
         def cond(c):
             return (c["n"] < iters) & ~c["done"]
 
         def body(c):
             u, f = c["u"], c["f"]
-            u1, f1 = F(u, f, X, gy, w, lo, hi, free)
-            u2, f2 = F(u1, f1, X, gy, w, lo, hi, free)
+            u1, f1, lam, ok1 = F(u, f, c["lam"], *args)
+            u2, f2, lam, ok2 = F(u1, f1, lam, *args)
             r = u1 - u
             v = (u2 - u1) - r
             a = -jnp.sqrt(jnp.sum(r * r) / jnp.maximum(jnp.sum(v * v), _TINY))
             a = jnp.minimum(a, -1.0)
             up = u - 2.0 * a * r + a * a * v
             fp = fval(up, X, gy, w, lo, hi)
-            up, fp = F(up, jnp.where(jnp.isfinite(fp), fp, jnp.inf), X, gy, w, lo, hi, free)
+            use = jnp.isfinite(fp) & ok1 & ok2
+            up, fp = jnp.where(use, up, u2), jnp.where(use, fp, f2)
+            up, fp, lam3, ok3 = F(up, fp, lam, *args)
             take = jnp.isfinite(fp) & (fp < f2)
             un, fn = jnp.where(take, up, u2), jnp.where(take, fp, f2)
-            stall = (f - fn) <= ftol * jnp.abs(f) + _TINY
-            return dict(u=un, f=fn, n=c["n"] + 1, done=stall)
+            lam = jnp.where(take, lam3, lam)
+            moved = ok1 | ok2 | ok3
+            small = (f - fn) <= ftol * jnp.abs(f) + _TINY
+            return dict(u=un, f=fn, lam=lam, n=c["n"] + 1, done=(moved & small & (lam < 1e-2)) | (lam > 1e16))
 
-        out = jax.lax.while_loop(cond, body, dict(u=u0, f=f0, n=jnp.asarray(0), done=~jnp.isfinite(f0)))
+        init = dict(u=u0, f=f0, lam=jnp.asarray(1e-3), n=jnp.asarray(0), done=~jnp.isfinite(f0))
+        out = jax.lax.while_loop(cond, body, init)
         theta, _ = from_free(out["u"], lo, hi)
         return theta, out["f"], out["done"], out["n"]
 
