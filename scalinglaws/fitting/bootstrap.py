@@ -178,7 +178,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
               weights: Any = None, method: str = "squarem") -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
-    ``chunk`` resamples each (default 128 with SQUAREM, 1,000 with LM).
+    ``chunk`` resamples each (default 64 with SQUAREM, 1,000 with LM).
 
     ``by`` is any column of the runs: ``"group"``, ``"problem"``, or ``"run"`` for run logs with
     several checkpoints per run, so that a run's checkpoints are drawn (and weighted) together: a
@@ -231,7 +231,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     if max_steps is None:
         max_steps = 25 if method == "squarem" else 200
     if chunk is None:  # small batches keep each while-loop short and the Jacobians in cache
-        chunk = 128 if method == "squarem" else 1000
+        chunk = 64 if method == "squarem" else 1000
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise LawError(f"`bootstrap(chunk=...)` must be a whole number >= 1, got {chunk!r}.", rule="bad chunk",
                        value=chunk)

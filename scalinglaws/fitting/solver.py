@@ -423,10 +423,11 @@ def _build_refit(law, objective, iters: int, ftol: float, S: int):
         r, J = rj(theta, X, gy)
         return r, J * dth[None, :]
 
+    g = prediction_fn(law, objective.space)
+
     def fval(u, X, gy, w, lo, hi):
         theta, _ = from_free(u, lo, hi)
-        r, _ = rj(theta, X, gy)
-        return _finite_or_inf(objective.value(r, w))
+        return _finite_or_inf(objective.value(g(theta, X) - gy, w))
 
     def F(u, f, lam, X, gy, w, lo, hi, free):
         """One damped Gauss-Newton (Levenberg-Marquardt) step: (u, f, lam, accepted)."""
