@@ -497,9 +497,16 @@ def derive_architecture(runs: Any, *, head_dim: int | None = None, gated_mlp: bo
     mlp_params, mlp_attention_ratio, d_over_sqrt_n, kv_cache_bytes_per_token (bf16).
     Every row is validated as :class:`Architecture` is; an error names the row and column.
     """
-    from .runs import as_runs  # the one coercion of user data (layer below)
+    from .runs import Runs, as_runs  # the one coercion of user data (layer below)
 
-    r = as_runs(runs, fn="derive_architecture")
+    try:
+        r = as_runs(runs, fn="derive_architecture")
+    except DataError as e:
+        # read_runs wants a scale or target column; a table of shapes alone is fine here (every
+        # value is still checked below, row by row, as Architecture checks it)
+        if e.rule != "no usable columns" or not isinstance(runs, Mapping):
+            raise
+        r = Runs({k: np.asarray(v, dtype=np.float64) for k, v in runs.items()}, source="<dict>")
     r.require(("hidden_size", "n_layers", "ffn_size", "n_heads"), law="derive_architecture")
     has_vocab = "vocab_size" in r
     field_col = {"d_model": "hidden_size", "head_dim": "n_heads"}
