@@ -53,6 +53,7 @@ _LAZY = {
     "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
     "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
     "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
+    "architecture": ("architecture", None),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
