@@ -194,13 +194,17 @@ class Architecture(Reported):
     # ---- KV cache ---------------------------------------------------------------------------
     def kv_cache_bytes_per_token(self, bytes_per_value: Any = 2) -> Any:
         """``2 (K and V) * n_layers * n_kv_heads * head_dim * bytes_per_value`` bytes per token."""
-        return _kv_bytes(self.n_layers, self.n_kv_heads, self.head_dim, 1.0, bytes_per_value)
+        b = _as_float("bytes_per_value", bytes_per_value, fn="Architecture.kv_cache_bytes_per_token")
+        return _kv_bytes(self.n_layers, self.n_kv_heads, self.head_dim, 1.0, b)
 
     def kv_cache_bytes(self, context: Any, batch: Any = 1, bytes_per_value: Any = 2) -> Any:
         """Bytes of KV cache for ``batch`` sequences of ``context`` tokens each
         (``batch=1``: per sequence; ``kv_cache_bytes_per_token`` for one token)."""
-        b = _as_float("batch", batch, fn="Architecture.kv_cache_bytes")
-        per_seq = np.asarray(_kv_bytes(self.n_layers, self.n_kv_heads, self.head_dim, context, bytes_per_value))
+        fn = "Architecture.kv_cache_bytes"
+        b = _as_float("batch", batch, fn=fn)
+        ctx = _as_float("context", context, fn=fn, positive=False)
+        bpv = _as_float("bytes_per_value", bytes_per_value, fn=fn)
+        per_seq = np.asarray(_kv_bytes(self.n_layers, self.n_kv_heads, self.head_dim, ctx, bpv))
         return _out(b * per_seq)
 
     # ---- FLOPs ------------------------------------------------------------------------------
@@ -208,14 +212,16 @@ class Architecture(Reported):
         """Kaplan et al. 2020's C_forward: ``2 N + 2 n_layers context d_attn``, N non-embedding,
         ``context`` the tokens attended to. (Kaplan count the attention product once; Hoffmann's
         App. F counts the scores and the weighted sum of values, twice that: ``flops_breakdown``.)"""
-        return inference_flops_per_token(self.non_embedding_params, self.n_layers, context, self.d_attn)
+        ctx = _as_float("context", context, fn="Architecture.forward_flops_per_token", positive=False)
+        return inference_flops_per_token(self.non_embedding_params, self.n_layers, ctx, self.d_attn)
 
     def decode_flops_per_token(self, context: Any) -> Any:
         """FLOPs of one decode step of one sequence: Kaplan's count with N = ``decode_params``
         (the output projection is computed to sample the token):
         ``2 (N_non_embedding + vocab d_model) + 2 n_layers context d_attn``, ``context`` the
         tokens attended to (the cached ones and the new one)."""
-        return inference_flops_per_token(self.decode_params, self.n_layers, context, self.d_attn)
+        ctx = _as_float("context", context, fn="Architecture.decode_flops_per_token", positive=False)
+        return inference_flops_per_token(self.decode_params, self.n_layers, ctx, self.d_attn)
 
     def prefill_flops(self, prompt_len: Any) -> Any:
         """FLOPs of reading a prompt of P tokens at once, causally (token t attends to t tokens):
@@ -311,7 +317,8 @@ class Architecture(Reported):
         label = f" {self.name}" if self.name else ""
         return (f"[[Architecture]]{label}: d_model {self.d_model}, {self.n_layers} layers, ffn {self.ffn_size}, "
                 f"{self.n_heads} heads ({self.n_kv_heads} KV) x {self.head_dim}, vocab {self.vocab_size}, "
-                f"{'gated' if self.gated_mlp else 'plain'} MLP, {'tied' if self.tied_embeddings else 'untied'} embeddings")
+                f"{'gated' if self.gated_mlp else 'plain'} MLP, "
+                f"{'tied' if self.tied_embeddings else 'untied'} embeddings")
 
     def _body(self) -> str:
         d = self.derived()

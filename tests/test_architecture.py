@@ -9,6 +9,7 @@ are compared exactly; FLOPs and bytes (float64 products up to ~1e24, past 2**53)
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -280,6 +281,10 @@ def test_architecture_report_and_to_dict():
     assert d["n_kv_heads"] == 32 and d["head_dim"] == 128 and d["params"] == 6_738_149_376
     assert d["kv_cache_bytes_per_token"] == 524_288
     assert "Llama-2-7B" in a.report() and "6,738,149,376" in a.report()
+    res = decode_throughput(a, hardware="H200", batch=4, context=1024)
+    back = json.loads(json.dumps(res.to_dict()))
+    assert back["architecture"]["name"] == "Llama-2-7B" and back["hardware"]["bandwidth"] == 4.8e12
+    assert back["batch"] == 4 and back["bound"] == res.bound and "H200" in res.report()
 
 
 # ---- a runs table ------------------------------------------------------------------------------
@@ -384,8 +389,14 @@ def test_method_argument_rules():
         a.kv_cache_bytes(10, batch=0)
     with pytest.raises(LawError, match="prompt_len"):
         a.prefill_flops(0)
-    with pytest.raises(LawError, match="context"):
+    with pytest.raises(LawError, match=r"Architecture.forward_flops_per_token\(context="):
         a.forward_flops_per_token(float("nan"))
+    with pytest.raises(LawError, match=r"Architecture.decode_flops_per_token\(context="):
+        a.decode_flops_per_token(-1)
+    with pytest.raises(LawError, match=r"Architecture.kv_cache_bytes\(bytes_per_value="):
+        a.kv_cache_bytes(10, bytes_per_value=0)
+    with pytest.raises(LawError, match=r"kv_cache_bytes_per_token\(bytes_per_value="):
+        a.kv_cache_bytes_per_token(bytes_per_value=-1)
     with pytest.raises(LawError, match="seq_len"):
         a.flops_breakdown(0)
 
