@@ -52,6 +52,8 @@ _LAZY = {
     "seed_noise": ("fitting.checkpoints", "seed_noise"),
     "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
     "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
+    "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
+    "architecture": ("architecture", None),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -83,4 +85,5 @@ __all__ = [
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
     "bootstrap", "Bootstrap", "backtest",
     "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
+    "Architecture", "decode_throughput",
 ]
