@@ -38,6 +38,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "hidden_size", "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len",
     "group", "seed", "run", "difficulty", "problem", "correct", "unique_tokens", "model",
     "sample_index", "weight", "answer",
+    "d_over_sqrt_n", "mlp_attention_ratio", "reference_loss", "aspect_ratio", "parallel_streams",
 )  # fmt: skip
 # kept as str, never parsed; ``run`` is a training run's id (several rows of one run are its
 # checkpoints: same params, growing tokens), text or integers alike ('007' stays '007')
@@ -47,6 +48,7 @@ TARGET_COLUMNS = ("loss", "accuracy", "correct", "answer")
 POSITIVE_COLUMNS = frozenset({
     "params", "tokens", "flops", "loss", "samples", "inference_tokens", "queries", "hidden_size",
     "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len", "unique_tokens",
+    "d_over_sqrt_n", "mlp_attention_ratio", "reference_loss", "aspect_ratio",
 })  # fmt: skip
 _CANON = frozenset(CANONICAL_COLUMNS)
 _SUFFIX_EXP = {"k": 3, "m": 6, "b": 9, "g": 9, "t": 12}
@@ -369,6 +371,8 @@ _RANGE_RULES = {  # name -> (is_bad, rule, what, why); POSITIVE_COLUMNS get "not
     "correct": (lambda a: (a != 0) & (a != 1), "correct not 0/1", "is not 0 or 1",
                 "correct must be 0/1 or true/false"),
     "weight": (lambda a: a < 0, "negative weight", "is negative", "weight must be >= 0"),
+    "parallel_streams": (lambda a: a < 1, "parallel streams below 1", "is below 1",
+                         "parallel_streams counts streams P >= 1"),
 }
 
 

@@ -7,9 +7,11 @@ from .coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTok
 from .joint import JointCoverage
 from .width_depth import WidthDepth
 from .voting import MajorityVote
+from .architecture import ArchitectureConditional, AspectRatio, ParallelScaling
 
 __all__ = ["Law", "Param", "Custom", "Chinchilla", "Kaplan", "DataConstrained", "OverTrain",
            "REGISTRY", "law_from_name", "register",
            "SigmoidLink", "ExpErrorLink",
            "Coverage", "SaturatingSamples", "SaturatingTokens", "PowerNoCeiling",
-           "JointCoverage", "beta_pass_at_k", "WidthDepth", "MajorityVote"]
+           "JointCoverage", "beta_pass_at_k", "WidthDepth", "MajorityVote",
+           "ArchitectureConditional", "AspectRatio", "ParallelScaling"]
