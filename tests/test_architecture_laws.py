@@ -184,6 +184,19 @@ def test_aspect_ratio_noiseless_recovery():
         assert rel(fit.params[k], v) < 1e-6, (k, fit.params[k], v)
 
 
+def test_aspect_ratio_from_shape_columns():
+    X, _ = aspect_design()
+    d_model = np.full(len(X["params"]), 2048.0)
+    n_layers = d_model / X["aspect_ratio"]
+    p = AspectRatio().from_public(ASPECT_TRUTH)
+    a = np.asarray(AspectRatio().predict(p, X))
+    b = np.asarray(AspectRatio(from_shape=True).predict(
+        p, {"params": X["params"], "tokens": X["tokens"], "hidden_size": d_model, "n_layers": n_layers}))
+    np.testing.assert_allclose(b, a, rtol=1e-13)  # log(d) - log(n) against log(d/n): rounding only
+    assert AspectRatio(from_shape=True).inputs == ("params", "tokens", "hidden_size", "n_layers")
+    assert law_from_name("aspect_ratio", **AspectRatio(from_shape=True).config()) == AspectRatio(from_shape=True)
+
+
 PARSCALE_STACK = {"E": 0.6912, "A": 0.011306, "alpha": 0.18937, "k": 0.3935}
 
 

@@ -241,14 +241,25 @@ class AspectRatio(Law):
 
     Internal parameters a = log A, b = log B, e = log E, alpha, beta, log_eps = log eps, gamma;
     public E, A, B, alpha, beta, eps, gamma. log L = LSE(a - alpha log N, b - beta log D, e) +
-    softplus(log_eps + gamma log R). Inputs ``params``, ``tokens`` and ``aspect_ratio`` (the user
-    computes R = hidden_size / n_layers; the paper counts N with untied embeddings). The paper
-    ties alpha = beta = gamma; this law fits them free.
+    softplus(log_eps + gamma log R). Inputs ``params``, ``tokens`` and ``aspect_ratio`` (R =
+    d_model / n_layers), or with ``from_shape=True`` ``params``, ``tokens``, ``hidden_size`` and
+    ``n_layers`` (R computed inside the law). The paper counts N with untied embeddings and ties
+    alpha = beta = gamma; this law fits them free (tie them by ``fixed=`` if wanted).
     """
 
+    from_shape: bool = False
+
     name = "aspect_ratio"
-    inputs = ("params", "tokens", "aspect_ratio")
     target = "loss"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("params", "tokens") + (("hidden_size", "n_layers") if self.from_shape else ("aspect_ratio",))
+
+    def _log_ratio(self, X, xp=jnp):
+        if self.from_shape:
+            return xp.log(X["hidden_size"]) - xp.log(X["n_layers"])
+        return xp.log(X["aspect_ratio"])
 
     def parameters(self):
         return (
@@ -263,7 +274,7 @@ class AspectRatio(Law):
 
     def log_predict(self, p, X):
         base = _lse(p["a"] - p["alpha"] * jnp.log(X["params"]), p["b"] - p["beta"] * jnp.log(X["tokens"]), p["e"])
-        s = p["log_eps"] + p["gamma"] * jnp.log(X["aspect_ratio"])
+        s = p["log_eps"] + p["gamma"] * self._log_ratio(X)
         return base + jnp.logaddexp(0.0, s)  # log(1 + eps R^gamma)
 
     def predict(self, p, X):
@@ -289,7 +300,8 @@ class AspectRatio(Law):
                 "beta": float(q["beta"]), "log_eps": math.log(q["eps"]), "gamma": float(q["gamma"])}
 
     def data_starts(self, X, y):
-        lN, lD, lR = (np.log(np.asarray(X[k], float)) for k in ("params", "tokens", "aspect_ratio"))
+        lN, lD = (np.log(np.asarray(X[k], float)) for k in ("params", "tokens"))
+        lR = self._log_ratio({k: np.asarray(v, float) for k, v in X.items()}, xp=np)
         y = np.asarray(y, float)
         grid = (0.2, 0.35, 0.5, 0.75)
         rows = []
@@ -298,6 +310,9 @@ class AspectRatio(Law):
                 base = _linear_starts(lN, lD, y / (1.0 + np.exp(le + g * lR)), grid, grid)
                 rows.append(np.concatenate([base, np.tile([[le, g]], (len(base), 1))], axis=1))
         return np.concatenate(rows, axis=0)
+
+    def config(self) -> dict[str, Any]:
+        return {"from_shape": self.from_shape}
 
 
 @register
