@@ -167,9 +167,16 @@ def test_reference_from_chinchilla_params_equals_reference_column():
     got = np.asarray(inline.predict(PUBLISHED, {"d_over_sqrt_n": x, "mlp_attention_ratio": r, "params": N,
                                                 "tokens": D}))
     np.testing.assert_allclose(got, expect, rtol=1e-12)  # float64 rounding only
-    # a Fit of Chinchilla is accepted (duck-typed: law + params); another law's fit is not
-    fake = types.SimpleNamespace(law=sl.laws.Chinchilla(), params=HOFFMANN)
-    assert ArchitectureConditional(reference=fake) == inline
+    # a Fit of Chinchilla is accepted (its public parameters are copied); another law's is not
+    ND = np.meshgrid(np.geomspace(1e8, 1e10, 5), np.geomspace(1e9, 1e12, 5), indexing="ij")
+    Nc, Dc = (a.ravel() for a in ND)
+    ch = sl.laws.Chinchilla()
+    start = np.array([[np.log(400.0), np.log(400.0), np.log(1.7), 0.3, 0.3]])  # near the truth, one start
+    ref_fit = quiet(sl.fit, ch, {"params": Nc, "tokens": Dc, "loss": np_chinchilla(HOFFMANN, Nc, Dc)}, starts=start)
+    from_fit = ArchitectureConditional(reference=ref_fit)
+    assert from_fit.reference_params == ref_fit.params
+    for k, v in HOFFMANN.items():
+        assert rel(from_fit.reference_params[k], v) < 1e-6
     with pytest.raises(LawError, match="chinchilla"):
         ArchitectureConditional(reference=types.SimpleNamespace(law=sl.laws.Kaplan(), params={}))
     with pytest.raises(LawError, match="beta"):
