@@ -48,6 +48,7 @@ _LAZY = {
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
     "bootstrap": ("fitting.bootstrap", "bootstrap"), "Bootstrap": ("fitting.bootstrap", "Bootstrap"),
     "backtest": ("fitting.backtest", "backtest"),
+    "posterior": ("fitting.bayes", "posterior"), "Posterior": ("fitting.bayes", "Posterior"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -77,5 +78,5 @@ __all__ = [
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
-    "bootstrap", "Bootstrap", "backtest",
+    "bootstrap", "Bootstrap", "backtest", "posterior", "Posterior",
 ]
