@@ -418,7 +418,9 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     for n in fixed:
         desc[n] = f"fixed at {fixed[n]:.6g} (as in the fit)"
     for n in list(init):
-        lp = float(np.sum(np.asarray(site_prior[n].log_prob(jnp.asarray(init[n])))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lp = float(np.sum(np.asarray(site_prior[n].log_prob(jnp.asarray(init[n])))))
         if not np.isfinite(lp):
             notes.append(f"the fit's value of {n!r} ({init[n]:.6g}) is outside its prior's support; its chains start "
                          "from numpyro's init_to_uniform instead")
@@ -476,7 +478,9 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     rhat, ess, ess_tail = _arviz.diagnostics(diag) if n_draws >= 4 else ({}, {}, {})
 
     warns: list[str] = []
-    bad_r = sorted(k for k, v in rhat.items() if not v <= RHAT_MAX)
+    bad_r = sorted(k for k, v in rhat.items() if np.isfinite(v) and v > RHAT_MAX)
+    if chains < 2:
+        notes.append("one chain: R-hat compares the chain's two halves only; run chains >= 2 to check convergence")
     if bad_r:
         warns.append(f"R-hat above {RHAT_MAX} for {', '.join(f'{k} ({rhat[k]:.3f})' for k in bad_r)}: the chains "
                      "disagree; run more warmup and draws, or check the fit.")
