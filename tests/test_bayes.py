@@ -50,9 +50,10 @@ def test_recovers_true_parameters_and_converges(post):
     assert post.draws.shape == (4 * 500, 5) and post.ok.all()
     ci = post.interval(0.95)
     pub = post.public_draws()
-    # relative tolerance on the median: about 3 posterior sds at this noise (measured sds: E 1.5%,
-    # alpha and beta 4%, A and B 25-30% relative: the prefactors are weakly identified)
-    tol = {"E": 0.05, "alpha": 0.12, "beta": 0.12, "A": 0.6, "B": 0.8}
+    # relative tolerance on the median: about 2 posterior sds at this noise (measured relative sds:
+    # E 1.4%, alpha and beta 3.5%, A 22%, B 28%: the prefactors are weakly identified; measured
+    # errors of the medians: A +4.0%, the others below 0.6%)
+    tol = {"E": 0.03, "alpha": 0.08, "beta": 0.08, "A": 0.45, "B": 0.55}
     for k, true in TRUE.items():
         lo, hi = ci[k]
         assert lo < true < hi, (k, lo, true, hi)
@@ -72,7 +73,8 @@ def test_posterior_sd_agrees_with_bootstrap_se(data, post):
     bs = _quiet(sl.bootstrap, fit, runs, n=400, seed=7, progress=False)
     sd, se = post.se(), bs.se()
     # a flat-prior Gaussian posterior and the bootstrap of the least-squares fit measure the same
-    # spread up to sampling error (400 resamples: about 4% on an se) and skew; factor 1.5
+    # spread up to sampling error (400 resamples: about 4% on an se) and skew; factor 1.5 (measured
+    # ratios sd / se: 0.96 to 1.15)
     for k in TRUE:
         assert 1 / 1.5 < sd[k] / se[k] < 1.5, (k, sd[k], se[k])
 

@@ -51,7 +51,7 @@ from numpyro import handlers
 from numpyro.infer import MCMC, NUTS, init_to_value
 
 from .._jax import jax, jnp, x64
-from .._report import format_rows, notes_block, plain
+from .._report import Reported, format_rows, notes_block, plain
 from ..errors import DataError, LawError
 from ..laws.base import Law, Param
 from . import _arviz
@@ -112,7 +112,7 @@ def _inside(q: Param, value: float) -> float:
 
 
 @dataclass(frozen=True)
-class Posterior:
+class Posterior(Reported):
     """The NUTS posterior of ``fit``'s law on the runs.
 
     ``draws`` holds one row of *internal* parameters (``law.param_names`` order) per draw, chains
