@@ -39,9 +39,11 @@ def diagnostics(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, float], dic
     ds = _dataset(arrays)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat, bulk, tail = az.rhat(ds), az.ess(ds, method="bulk"), az.ess(ds, method="tail")
+        bulk, tail = az.ess(ds, method="bulk"), az.ess(ds, method="tail")
+        one_chain = min(np.shape(v)[0] if np.ndim(v) == 2 else 1 for v in arrays.values()) < 2
+        rhat = None if one_chain else az.rhat(ds)  # R-hat needs two chains (arviz: NaN and a message)
     pick = lambda d: {k: float(np.asarray(d[k])) for k in arrays}  # noqa: E731
-    return pick(rhat), pick(bulk), pick(tail)
+    return ({k: float("nan") for k in arrays} if rhat is None else pick(rhat)), pick(bulk), pick(tail)
 
 
 def inference_data(mcmc: Any, extra: Mapping[str, np.ndarray] | None = None) -> Any:

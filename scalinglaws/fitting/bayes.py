@@ -316,6 +316,11 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     the defaults described in this module's docstring. ``draws`` and ``warmup`` are per chain.
     Warns (and lists in ``.warnings``) when an R-hat exceeds 1.01, a bulk ESS is below 400 or
     some transitions diverged.
+
+    >>> post = sl.posterior(fit, runs, chains=4, draws=1000)                  # doctest: +SKIP
+    >>> post.interval(0.95)["alpha"], post.rhat["alpha"]                      # doctest: +SKIP
+    >>> sl.compute_optimal(post, flops=1e23).interval(0.9)["params"]          # doctest: +SKIP
+    >>> mean, lo, hi = post.predict(params=7e10, tokens=1.4e12, level=0.9)    # doctest: +SKIP
     """
     if not isinstance(fit, Fit):
         raise LawError(f"`posterior(fit, ...)`: expected a Fit from sl.fit, got {type(fit).__name__}.",
@@ -480,7 +485,7 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     warns: list[str] = []
     bad_r = sorted(k for k, v in rhat.items() if np.isfinite(v) and v > RHAT_MAX)
     if chains < 2:
-        notes.append("one chain: R-hat compares the chain's two halves only; run chains >= 2 to check convergence")
+        notes.append("one chain: no R-hat (it compares chains); run chains >= 2 to check convergence")
     if bad_r:
         warns.append(f"R-hat above {RHAT_MAX} for {', '.join(f'{k} ({rhat[k]:.3f})' for k in bad_r)}: the chains "
                      "disagree; run more warmup and draws, or check the fit.")
