@@ -219,3 +219,32 @@ def _check_default_priors(_default_prior, ONE_SIDED_SD, dist):
         assert not math.isfinite(float(upper.log_prob(0.1)))      # above the upper bound: no density
     free, text = _default_prior(sl.Param("z", grid=(0.0, 5.0, 25.0)), 6.0)
     assert isinstance(free, dist.Normal) and float(free.loc) == 6.0 and float(free.scale) == 25.0
+
+
+def test_any_law_bounded_parameters_linear_residuals():
+    # a custom law with a two-sided, a one-sided and an unbounded parameter, linear residuals
+    # (positive=False): acc(k) = top - (top - first) k^-gamma
+    import jax.numpy as jnp
+
+    law = sl.laws.Custom(lambda p, X: p["top"] - (p["top"] - p["first"]) * jnp.exp(-p["gamma"] * jnp.log(X["samples"])),
+                         params=[sl.Param("top", grid=(0.5, 0.9), lower=0.0, upper=1.0),
+                                 sl.Param("first", grid=(0.1, 0.4)),
+                                 sl.Param("gamma", grid=(0.3, 1.0), lower=0.0)],
+                         inputs=("samples",), target="accuracy", positive=False)
+    rng = np.random.default_rng(11)
+    k = np.geomspace(1, 256, 36)
+    truth = {"top": 0.8, "first": 0.3, "gamma": 0.6}
+    acc = truth["top"] - (truth["top"] - truth["first"]) * k ** -truth["gamma"] + 0.005 * rng.standard_normal(k.size)
+    runs = {"samples": k, "accuracy": acc}
+    fit = sl.fit(law, runs)
+    p = _quiet(sl.posterior, fit, runs, chains=2, draws=200, warmup=200, seed=2, progress=False)
+    assert p.space == "linear"
+    assert p.priors["top"].startswith("Uniform(0, 1)") and p.priors["gamma"].startswith("log(gamma - 0)")
+    assert p.priors["first"].startswith("Normal(")
+    ci = p.interval(0.99)
+    for name, true in truth.items():
+        assert ci[name][0] < true < ci[name][1], (name, ci[name], true)
+    assert np.all((p.draws[:, 0] > 0) & (p.draws[:, 0] < 1)) and np.all(p.draws[:, 2] > 0)
+    # predictive interval on linear residuals: mean +- noise, and 36 points near their 95% coverage
+    mean, lo, hi = p.predict(runs, level=0.95)
+    assert 0.8 <= np.mean((lo < acc) & (acc < hi)) <= 1.0
