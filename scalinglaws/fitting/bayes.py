@@ -32,7 +32,10 @@ Chains start at the fit's optimum (``init_to_value``), run vectorised in one pro
 (``chain_method="vectorized"``; JAX on CPU shows one device unless
 ``numpyro.set_host_device_count`` ran before jax was imported), with a dense mass matrix (the
 Chinchilla posterior is strongly correlated: a diagonal one took 5x more leapfrog steps) and
-float64 throughout.
+float64 throughout. The mass matrix starts at the Laplace approximation (the inverse Hessian of
+the log posterior at the start, ``laplace_mass=True``) rather than the identity: on Epoch's 240
+rows that cut the first 100 warmup iterations from about 700 leapfrog steps each to 15, and all
+the leapfrog steps of 4 chains x (1,000 warmup + 1,000 draws) by 23%, for about 0.2 s warm.
 """
 
 from __future__ import annotations
@@ -294,6 +297,32 @@ class Posterior(Reported):
                 f"{self.likelihood}, divergences={self.divergences})")
 
 
+def _laplace_mass(model: Any, args: tuple, strategy: Any, seed: int, dense: bool) -> tuple[Any, str]:
+    """The starting inverse mass matrix: the inverse Hessian of the potential (minus the log
+    posterior, on numpyro's unconstrained scale) at the chains' start, so that the first warmup
+    window does not run with the identity (whose trajectories on the Chinchilla posterior, with
+    scales from 0.01 to 0.2, hit the tree depth). None (the identity) where that Hessian is not
+    positive definite; warmup adapts the matrix either way."""
+    from jax.flatten_util import ravel_pytree
+    from numpyro.infer.util import initialize_model
+
+    try:
+        info = initialize_model(jax.random.PRNGKey(seed), model, model_args=args, init_strategy=strategy)
+        flat, unravel = ravel_pytree(info.param_info.z)
+        H = np.asarray(jax.hessian(lambda v: info.potential_fn(unravel(v)))(flat), dtype=np.float64)
+        H = 0.5 * (H + H.T)
+        eig = np.linalg.eigvalsh(H)
+        if not (np.all(np.isfinite(eig)) and eig.min() > 0):
+            return None, ("the starting mass matrix is the identity (the Hessian of the log posterior at the fit "
+                          "is not positive definite)")
+        cov = np.linalg.inv(H)
+        cov = 0.5 * (cov + cov.T)
+    except Exception as exc:  # noqa: BLE001 - a model numpyro cannot initialise here fails again, clearly, in MCMC
+        return None, f"the starting mass matrix is the identity (Laplace step failed: {type(exc).__name__})"
+    return (jnp.asarray(cov) if dense else jnp.asarray(np.diag(cov))), \
+        "the starting mass matrix is the inverse Hessian of the log posterior at the fit (Laplace), adapted in warmup"
+
+
 def _check_int(name: str, v: Any, least: int) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
         raise LawError(f"`posterior({name}=...)`: must be an integer >= {least}, got {v!r}.",
@@ -305,7 +334,7 @@ def _check_int(name: str, v: Any, least: int) -> int:
 def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup: int = 1000, seed: int = 0,
               likelihood: str = "gaussian", priors: Mapping[str, Any] | None = None, progress: bool = True,
               target_accept: float = 0.9, nu: float | None = None, dense_mass: bool = True,
-              max_tree_depth: int = 10) -> Posterior:
+              max_tree_depth: int = 10, laplace_mass: bool = True) -> Posterior:
     """Sample the posterior of ``fit``'s law on ``runs`` with NUTS (numpyro), every chain started
     at the fit's optimum.
 
@@ -314,6 +343,8 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     default they are sampled, prior Gamma(2, 0.1)). ``priors`` maps internal parameter names
     (``law.param_names``; ``"sigma"``, ``"nu"`` for the noise) to numpyro distributions, replacing
     the defaults described in this module's docstring. ``draws`` and ``warmup`` are per chain.
+    ``dense_mass``, ``max_tree_depth`` go to numpyro's NUTS; ``laplace_mass=False`` starts the mass
+    matrix at the identity instead of the Laplace approximation at the fit.
     Warns (and lists in ``.warnings``) when an R-hat exceeds 1.01, a bulk ESS is below 400 or
     some transitions diverged.
 
@@ -450,8 +481,13 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
             with handlers.scale(scale=w_scale):
                 numpyro.sample(obs_name, lik, obs=y_obs)
 
-    kernel = NUTS(model, target_accept_prob=float(target_accept), init_strategy=init_to_value(values=init),
-                  dense_mass=bool(dense_mass), max_tree_depth=max_tree_depth)
+    strategy = init_to_value(values=init)
+    imm = None
+    if laplace_mass:
+        imm, laplace_note = _laplace_mass(model, (X, y_obs), strategy, seed, bool(dense_mass))
+        notes.append(laplace_note)
+    kernel = NUTS(model, target_accept_prob=float(target_accept), init_strategy=strategy,
+                  dense_mass=bool(dense_mass), max_tree_depth=max_tree_depth, inverse_mass_matrix=imm)
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=n_draws, num_chains=chains, chain_method="vectorized",
                 progress_bar=bool(progress))
     t0 = time.perf_counter()
