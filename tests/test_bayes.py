@@ -65,6 +65,7 @@ def test_recovers_true_parameters_and_converges(post):
     lo, hi = np.quantile(post.sigma, [0.025, 0.975])
     assert lo < 0.01 < hi
     assert post.divergences == 0
+    assert any("inverse Hessian" in n for n in post.notes)    # the Laplace start of the mass matrix ran
     assert post.se()["alpha"] == pytest.approx(float(np.std(pub["alpha"], ddof=1)), rel=1e-12)
 
 
