@@ -249,3 +249,18 @@ def test_any_law_bounded_parameters_linear_residuals():
     # predictive interval on linear residuals: mean +- noise, and 36 points near their 95% coverage
     mean, lo, hi = p.predict(runs, level=0.95)
     assert 0.8 <= np.mean((lo < acc) & (acc < hi)) <= 1.0
+
+
+@pytest.mark.slow
+def test_row_weights_scale_the_likelihood(data, post):
+    runs, fit = data
+    cols = synthetic.chinchilla_sweep(TRUE, noise=0.01, seed=1)
+    cols["weight"] = np.full(cols["loss"].shape, 2.0)
+    heavy = sl.read_runs(cols)
+    p = _quiet(sl.posterior, fit, heavy, chains=2, draws=400, warmup=400, seed=5, progress=False)
+    assert any("multiplied by its weight" in n for n in p.notes)
+    # every row counted twice: a Gaussian posterior under flat priors narrows by 1/sqrt(2); the sds of
+    # 2 x 400 and 4 x 500 draws carry about 5% sampling error each, so 20%
+    ratio = {k: p.se()[k] / post.se()[k] for k in TRUE}
+    for k, r in ratio.items():
+        assert r == pytest.approx(1 / math.sqrt(2), rel=0.2), (k, r)
