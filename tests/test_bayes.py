@@ -197,28 +197,28 @@ def test_import_does_not_load_numpyro_or_arviz():
 
 def test_default_priors_from_bounds():
     import numpyro.distributions as dist
-    from scalinglaws.fitting.bayes import ONE_SIDED_SD, _default_prior
+    from scalinglaws.fitting.bayes import ONE_SIDED_SD, default_prior
 
     with sl.float64():
-        _check_default_priors(_default_prior, ONE_SIDED_SD, dist)
+        _check_default_priors(default_prior, ONE_SIDED_SD, dist)
 
 
-def _check_default_priors(_default_prior, ONE_SIDED_SD, dist):
-    both, text = _default_prior(sl.Param("k", grid=(0.5,), lower=0.0, upper=1.0), 0.4)
+def _check_default_priors(default_prior, ONE_SIDED_SD, dist):
+    both, text = default_prior(sl.Param("k", grid=(0.5,), lower=0.0, upper=1.0), 0.4)
     assert isinstance(both, dist.Uniform) and "Uniform(0, 1)" in text
-    one, _ = _default_prior(sl.Param("c", grid=(1.0, 3.0), lower=0.0), 2.0)
+    one, _ = default_prior(sl.Param("c", grid=(1.0, 3.0), lower=0.0), 2.0)
     # log(c - 0) ~ Normal(log 2, ONE_SIDED_SD): the density of c at x is N(log x; log 2, sd) / x
     x = 5.0
     want = -0.5 * ((math.log(x) - math.log(2.0)) / ONE_SIDED_SD) ** 2 - math.log(ONE_SIDED_SD * math.sqrt(2 * math.pi)) \
         - math.log(x)
     assert float(one.log_prob(x)) == pytest.approx(want, rel=1e-10)
-    upper, _ = _default_prior(sl.Param("u", grid=(-1.0,), upper=0.0), -0.5)
+    upper, _ = default_prior(sl.Param("u", grid=(-1.0,), upper=0.0), -0.5)
     assert float(upper.log_prob(-0.5)) == pytest.approx(-math.log(ONE_SIDED_SD * math.sqrt(2 * math.pi)) - math.log(0.5),
                                                           rel=1e-10)   # log(0 - u) at its centre, Jacobian 1/0.5
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert not math.isfinite(float(upper.log_prob(0.1)))      # above the upper bound: no density
-    free, text = _default_prior(sl.Param("z", grid=(0.0, 5.0, 25.0)), 6.0)
+    free, text = default_prior(sl.Param("z", grid=(0.0, 5.0, 25.0)), 6.0)
     assert isinstance(free, dist.Normal) and float(free.loc) == 6.0 and float(free.scale) == 25.0
 
 

@@ -62,7 +62,7 @@ from . import _arviz
 from .api import coerce_runs, dataset
 from .result import Fit, _inputs_of
 
-__all__ = ["Posterior", "posterior", "LIKELIHOODS", "RHAT_MAX", "ESS_MIN", "ONE_SIDED_SD"]
+__all__ = ["Posterior", "posterior", "default_prior", "LIKELIHOODS", "RHAT_MAX", "ESS_MIN", "ONE_SIDED_SD"]
 
 LIKELIHOODS = ("gaussian", "student_t")
 RHAT_MAX = 1.01  # warn above (Vehtari et al. 2021)
@@ -79,8 +79,18 @@ def _free_name(base: str, taken: set[str]) -> str:
     return name
 
 
-def _default_prior(q: Param, value: float) -> tuple[Any, str]:
-    """The default prior of one internal parameter and its description."""
+def default_prior(q: Param, value: float) -> tuple[Any, str]:
+    """The default prior of one internal parameter (fitted at ``value``) and its description.
+
+    >>> import scalinglaws as sl
+    >>> from scalinglaws.fitting.bayes import default_prior
+    >>> default_prior(sl.Param("k", lower=0.0, upper=1.0), 0.4)[1]
+    'Uniform(0, 1)'
+    >>> default_prior(sl.Param("alpha", grid=(0.0, 0.5, 1.0, 1.5, 2.0)), 0.35)[1]
+    'Normal(0.35, 2)'
+    >>> default_prior(sl.Param("c", grid=(1.0, 3.0), lower=0.0), 2.0)[1]
+    'log(c - 0) ~ Normal(0.6931, 3)'
+    """
     lo, hi = q.lower, q.upper
     if math.isfinite(lo) and math.isfinite(hi):
         return dist.Uniform(lo, hi), f"Uniform({lo:g}, {hi:g})"
@@ -443,7 +453,7 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
         if n in priors:
             site_prior[n], desc[n] = priors[n], f"{type(priors[n]).__name__} (given)"
         else:
-            site_prior[n], desc[n] = _default_prior(params[n], value)
+            site_prior[n], desc[n] = default_prior(params[n], value)
         init[n] = _inside(params[n], value)
     if sig_name in priors:
         site_prior[sig_name], desc[sig_name] = priors[sig_name], f"{type(priors[sig_name]).__name__} (given)"
