@@ -48,6 +48,12 @@ _LAZY = {
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
     "bootstrap": ("fitting.bootstrap", "bootstrap"), "Bootstrap": ("fitting.bootstrap", "Bootstrap"),
     "backtest": ("fitting.backtest", "backtest"),
+    "checkpoint_weights": ("fitting.checkpoints", "checkpoint_weights"),
+    "seed_noise": ("fitting.checkpoints", "seed_noise"),
+    "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
+    "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
+    "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
+    "architecture": ("architecture", None),
     "posterior": ("fitting.bayes", "posterior"), "Posterior": ("fitting.bayes", "Posterior"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
@@ -78,5 +84,8 @@ __all__ = [
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
-    "bootstrap", "Bootstrap", "backtest", "posterior", "Posterior",
+    "bootstrap", "Bootstrap", "backtest",
+    "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
+    "Architecture", "decode_throughput",
+    "posterior", "Posterior",
 ]

@@ -277,9 +277,17 @@ scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
                    help="also refit N resamples of the runs (seeded by --seed) and print standard errors and 90%%/95%% "
                         "intervals; -o saves the draws in the fit file, so that 'optimize --bootstrap' can use them")
     p.add_argument("--seed", type=_count, default=42, metavar="S", help="seed of the bootstrap resamples (default 42)")
+    p.add_argument("--curvature", action="store_true",
+                   help="also print normal-approximation standard errors and 95%% intervals from the curvature "
+                        "(Hessian) of the objective at the fit (sl.fitting.curvature); no refits")
     p.add_argument("--backtest", action="store_true",
                    help="after the fit, refit on the runs below the 80%% flops quantile and print how well it "
                         "predicts the rest (errors, bootstrap intervals, coverage)")
+    p.add_argument("--min-fraction", type=_number, default=None, metavar="F",
+                   help="checkpoint logs (a run column; map it with --column run=\"Your Run\"): drop each run's "
+                        "checkpoints below F x its final tokens and weight the rest 1/(the run's checkpoints), so "
+                        "every run weighs as one final-only row; --bootstrap then resamples whole runs and "
+                        "--backtest compares a final-only fit against the checkpoint fit")
     _add_common(p)
     p.set_defaults(func=_run_fit)
 
@@ -296,20 +304,33 @@ def _run_fit(args: argparse.Namespace) -> int:
                                   f"{len(runs)} runs of {args.runs_file}.")
             runs = runs.drop_highest("loss", args.drop_highest_loss)
             _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
+        logs, boot_by = runs, None
+        if args.min_fraction is not None:
+            cw = sl.checkpoint_weights(runs, min_fraction=args.min_fraction)
+            runs, boot_by = cw.weighted_runs, "run"
+            _say(args, f"checkpoints: kept {len(runs):,} of {cw.n_rows_in:,} rows of {cw.n_runs:,} runs, "
+                       "weighted 1/(checkpoints of the run)")
         fit = _do_fit(args, law, runs, objective)
         bs = None
         if args.bootstrap:
             if args.bootstrap < 2:
                 raise _UsageError(f"{PROG} fit: --bootstrap needs at least 2 resamples, got {args.bootstrap}.")
             _say(args, f"refitting {args.bootstrap:,} bootstrap resamples (seed {args.seed})")
-            bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, progress=None if not args.quiet else False)
+            bs = sl.bootstrap(fit, runs, n=args.bootstrap, seed=args.seed, by=boot_by,
+                              progress=None if not args.quiet else False)
+        cv = sl.fitting.curvature(fit, runs) if args.curvature else None
         bt = None
-        if args.backtest:
+        if args.backtest and args.min_fraction is not None:
+            _say(args, "backtest: final-only vs checkpoint fits on the runs below the 80% final-flops quantile...")
+            bt = sl.compare_checkpoint_fits(law, logs, min_fraction=args.min_fraction, objective=objective)
+        elif args.backtest:
             _say(args, "backtest: refitting on the runs below the 80% flops quantile, with a bootstrap...")
             bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     d = fit.to_dict()
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
+    if cv is not None:
+        d["curvature"] = cv.to_dict()
     if args.output:
         Path(args.output).write_text(json.dumps(d, indent=2, default=_json_default) + "\n")
         _say(args, f"saved fit to {args.output}")
@@ -323,6 +344,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         print(fit.report())
         if bs is not None:
             print(bs.report())
+        if cv is not None:
+            print(cv.report())
         if bt is not None:
             print()
             print(bt.report())

@@ -36,10 +36,12 @@ __all__ = ["CANONICAL_COLUMNS", "CATEGORICAL_COLUMNS", "Runs", "as_runs", "read_
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "params", "tokens", "flops", "loss", "accuracy", "samples", "inference_tokens", "queries",
     "hidden_size", "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len",
-    "group", "seed", "difficulty", "problem", "correct", "unique_tokens", "model",
+    "group", "seed", "run", "difficulty", "problem", "correct", "unique_tokens", "model",
     "sample_index", "weight", "answer",
 )  # fmt: skip
-CATEGORICAL_COLUMNS = frozenset({"group", "problem", "model", "answer"})  # kept as str, never parsed
+# kept as str, never parsed; ``run`` is a training run's id (several rows of one run are its
+# checkpoints: same params, growing tokens), text or integers alike ('007' stays '007')
+CATEGORICAL_COLUMNS = frozenset({"group", "run", "problem", "model", "answer"})
 SCALE_COLUMNS = ("params", "tokens", "flops")
 TARGET_COLUMNS = ("loss", "accuracy", "correct", "answer")
 POSITIVE_COLUMNS = frozenset({
@@ -100,7 +102,7 @@ class Runs:
     """A validated, immutable table of runs under canonical column names.
 
     Build it with :func:`read_runs`. The constructor only normalises dtypes (float64, or str
-    objects for ``group``/``problem``/``model``) and freezes the arrays; it does not validate
+    objects for ``group``/``run``/``problem``/``model``/``answer``) and freezes the arrays; it does not validate
     values. ``row_ids`` holds each row's original 0-based data row and survives :meth:`select`;
     ``origin`` maps canonical names to the user's column names; ``notes`` records what was
     derived or dropped; ``extra`` names the non-canonical numeric columns kept for custom laws
@@ -616,7 +618,9 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
 
     Numbers may be written '1.5e9', ' 3e20 ', '1,000' or with a K/M/B/G/T suffix ('1.3B',
     '300M', '2T'; any case); ``correct`` also takes true/false. Numeric columns become float64;
-    ``group``, ``problem`` and ``model`` stay text.
+    ``group``, ``run``, ``problem``, ``model`` and ``answer`` stay text. ``run`` names the training
+    run a row comes from, so that the rows of one run are its checkpoints (``seed`` tells repeated
+    runs of one configuration apart); see :mod:`scalinglaws.fitting.checkpoints`.
 
     Raises:
         DataError: naming the file, column, row (and CSV line), rule and value: an unknown

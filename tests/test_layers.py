@@ -19,7 +19,7 @@ PKG = ROOT / "scalinglaws"
 LAYERS = {
     "errors": 0, "_jax": 0, "_numerics": 0, "_report": 0,
     "runs": 1,
-    "flops": 2,
+    "flops": 2, "architecture": 2,
     "laws": 3,
     "fitting": 4,
     "optimize": 5,
@@ -28,7 +28,7 @@ LAYERS = {
     "cli": 8, "__main__": 8,
 }
 ROOT_LAYER = 9  # ``import scalinglaws`` pulls in everything: only the shell may do it
-NAMES = {v: k for k, v in [("bottom (errors, _jax, _numerics, _report)", 0), ("runs", 1), ("flops", 2),
+NAMES = {v: k for k, v in [("bottom (errors, _jax, _numerics, _report)", 0), ("runs", 1), ("flops/architecture", 2),
                            ("laws", 3), ("fitting", 4), ("optimize", 5), ("evals", 6),
                            ("plot/synthetic", 7), ("cli", 8), ("the package root", 9)]}
 

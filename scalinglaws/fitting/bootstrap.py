@@ -60,6 +60,16 @@ class Bootstrap:
         rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws[self.ok]]
         return {k: np.array([r[k] for r in rows], dtype=np.float64) for k in self.fit.params}
 
+    def predict(self, data: Any = None, *, level: float = 0.9, noise: float = 0.0, **columns: Any):
+        """The law's prediction for ``data`` (runs, a mapping or keyword arrays, as
+        :meth:`Fit.predict`) with an equal-tailed ``level`` interval over the resamples: a
+        :class:`~scalinglaws.fitting.prediction.Prediction` (``.value``, ``.lo``, ``.hi``,
+        ``.draws``). ``noise=``: a standard deviation in the fitted space (log loss by
+        default) to add for a new observation's interval."""
+        from .prediction import predict_sample
+
+        return predict_sample(self, data, level=level, noise=noise, fn="Bootstrap.predict", **columns)
+
     def se(self) -> dict[str, float]:
         """Bootstrap standard errors (standard deviation of the draws, ddof=1)."""
         return {k: float(np.std(v, ddof=1)) for k, v in self.public_draws().items()}
@@ -163,16 +173,32 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
 
 @x64
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
-              bca: bool = False, chunk: int = 1000, max_steps: int = 200, progress: bool | None = None,
-              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False) -> Bootstrap:
+              bca: bool = False, chunk: int | None = None, max_steps: int | None = None, progress: bool | None = None,
+              ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False,
+              weights: Any = None, method: str = "squarem") -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
-    ``chunk`` resamples each.
+    ``chunk`` resamples each (default 64 with SQUAREM, 1,000 with LM).
+
+    ``by`` is any column of the runs: ``"group"``, ``"problem"``, or ``"run"`` for run logs with
+    several checkpoints per run, so that a run's checkpoints are drawn (and weighted) together: a
+    resample's weight on a row is (times its run was drawn) x (the row's own weight). The rows'
+    own weights are ``weights`` if given, else the ``weight`` column, else ones, as in ``sl.fit``;
+    pass the weights the fit was made with (``checkpoint_weights(...).weighted_runs`` carries
+    them as its ``weight`` column).
 
     Each refit starts from the fit's optimum and its ``starts - 1`` best other distinct local
     optima (``starts=1``: from the optimum only, as Epoch's protocol refits from one point).
     ``bca=True`` also runs the jackknife (one refit per left-out unit) that
-    ``interval(method="bca")`` needs. Seeded (numpy's default generator) and reproducible;
+    ``interval(method="bca")`` needs.
+
+    ``method="squarem"`` (default): Gauss-Newton steps accelerated by SQUAREM
+    (:func:`scalinglaws.fitting.solver.refit`), at most ``max_steps`` iterations (default 25,
+    three Gauss-Newton steps each), stopping when an iteration lowers the objective by at most
+    ``ftol`` relative; ``method="lm"``: the fit's Levenberg-Marquardt solve, at most
+    ``max_steps`` steps (default 200), stopping on ``ftol`` and ``xtol``. On Epoch's near-L1
+    Huber likelihood SQUAREM reaches the same standard errors (within 1%) about 4x sooner.
+    Seeded (numpy's default generator) and reproducible;
     resamples whose refit fails are counted, warned about and left out of the statistics.
     """
     if not isinstance(fit, Fit):
@@ -184,7 +210,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     if r.data_hash() != fit.data_hash:
         warnings.warn("bootstrap: these runs are not the ones the fit was made from (their data hash differs); "
                       "the resamples are of the runs given.", UserWarning, stacklevel=2)
-    d = dataset(law, r, objective)
+    d = dataset(law, r, objective, weights)
     if by is None:
         unit_of, n_units, unit = np.arange(d.n), d.n, "rows"
     else:
@@ -199,8 +225,29 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     W = counts[:, unit_of] * d.w[None, :]
     theta0 = _distinct_optima(fit, int(starts))
     fixed_mask = np.array([name in fit.fixed for name in law.param_names])
+    if method not in ("squarem", "lm"):
+        raise LawError(f"`bootstrap(method=...)` must be 'squarem' or 'lm', got {method!r}.", rule="bad method",
+                       value=method)
+    if max_steps is None:
+        max_steps = 25 if method == "squarem" else 200
+    if chunk is None:  # small batches keep each while-loop short and the Jacobians in cache
+        chunk = 64 if method == "squarem" else 1000
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise LawError(f"`bootstrap(chunk=...)` must be a whole number >= 1, got {chunk!r}.", rule="bad chunk",
+                       value=chunk)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise LawError(f"`bootstrap(max_steps=...)` must be a whole number >= 1, got {max_steps!r}.",
+                       rule="bad max_steps", value=max_steps)
     cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0,
                        ftol=float(ftol), xtol=float(xtol))
+
+    def solve_chunk(U: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(theta (G, S, p), f (G, S), done (G, S)) of the refits of one chunk."""
+        if method == "squarem":
+            o = _solver.refit(law, objective, U, d.X, d.y, w, fixed_mask, iters=int(max_steps), ftol=float(ftol))
+            return o["theta"], o["f"], o["done"]
+        o = _solver.solve(law, objective, cfg, U, d.X, d.y, w, fixed_mask, share_x=True)
+        return o["refined_theta"], o["refined_f"], o["refined_done"]
 
     def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         B = weights.shape[0]
@@ -219,12 +266,11 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
             w = weights[lo:lo + int(chunk)]
             G = w.shape[0]
             U = np.broadcast_to(theta0, (G,) + theta0.shape)
-            out = _solver.solve(law, objective, cfg, U, d.X, d.y, w, fixed_mask, share_x=True)
-            f = out["refined_f"]
+            th_all, f, done_all = solve_chunk(U, w)
             j = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
             pick = np.arange(G)
-            th, fj = out["refined_theta"][pick, j], f[pick, j]
-            conv = np.asarray(out["refined_done"][pick, j], dtype=bool)
+            th, fj = th_all[pick, j], f[pick, j]
+            conv = np.asarray(done_all[pick, j], dtype=bool)
             good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1)
             if require_converged:
                 good &= conv
@@ -245,9 +291,10 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     if bca:
         J = np.ones((n_units, n_units)) - np.eye(n_units)
         jk, _, _ = refit(J[:, unit_of] * d.w[None, :], "jackknife")
-    notes = ((f"{n_unconv} of {n} refits stopped at max_steps={max_steps} before meeting ftol={ftol:g}, "
-              f"xtol={xtol:g}; they are kept (require_converged=True drops them)",) if n_unconv else ()) + (
-        f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted from {len(theta0)} start(s): the fit's "
+    rule = f"ftol={ftol:g}" + (f", xtol={xtol:g}" if method == "lm" else "")
+    notes = ((f"{n_unconv} of {n} refits stopped at max_steps={max_steps} before meeting {rule}; they are kept "
+              f"(require_converged=True drops them)",) if n_unconv else ()) + (
+        f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted ({'SQUAREM-accelerated Gauss-Newton' if method == 'squarem' else 'Levenberg-Marquardt'}) from {len(theta0)} start(s): the fit's "
              f"optimum{' and its best other distinct local optima' if len(theta0) > 1 else ''}",)
     for msg in warns:
         warnings.warn(f"bootstrap: {msg}", UserWarning, stacklevel=2)

@@ -6,9 +6,10 @@ from .links import ExpErrorLink, SigmoidLink
 from .coverage import Coverage, PowerNoCeiling, SaturatingSamples, SaturatingTokens
 from .joint import JointCoverage
 from .width_depth import WidthDepth
+from .voting import MajorityVote
 
 __all__ = ["Law", "Param", "Custom", "Chinchilla", "Kaplan", "DataConstrained", "OverTrain",
            "REGISTRY", "law_from_name", "register",
            "SigmoidLink", "ExpErrorLink",
            "Coverage", "SaturatingSamples", "SaturatingTokens", "PowerNoCeiling",
-           "JointCoverage", "beta_pass_at_k", "WidthDepth"]
+           "JointCoverage", "beta_pass_at_k", "WidthDepth", "MajorityVote"]

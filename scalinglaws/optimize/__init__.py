@@ -9,10 +9,14 @@ from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyMod
                           smaller_vs_larger)
 from .compute_optimal import Allocation, compute_optimal
 from .inference_aware import InferenceAllocation, inference_aware_optimum, lowest_loss
+from .selection import (MajorityVoteAccuracyModel, VerifierAccuracyModel, VerifierRates, fit_verifier,
+                        verifier_accuracy)
 from .width_depth import Split, SplitPoint, best_split
 
 __all__ = ["Allocation", "compute_optimal", "InferenceAllocation", "inference_aware_optimum", "lowest_loss",
            "AccuracyModel", "Comparison", "Config", "CoverageAccuracyModel", "Frontier", "SettingGrid",
            "accuracy_model", "best_config", "exchange_multiplier", "frontier", "sigmoid_link", "smaller_vs_larger",
            "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router",
-           "best_split", "Split", "SplitPoint"]
+           "best_split", "Split", "SplitPoint",
+           "VerifierAccuracyModel", "MajorityVoteAccuracyModel", "verifier_accuracy", "fit_verifier",
+           "VerifierRates"]

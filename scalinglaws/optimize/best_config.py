@@ -33,6 +33,7 @@ are then compared. The monotonicity is checked on each call.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
@@ -48,6 +49,7 @@ from ..laws.base import Law
 from ..laws.joint import JointCoverage
 from ..laws.loss import Chinchilla
 from ._resolve import resolve_law
+from ._uncertain import Uncertain, is_sample, propagate
 from .inference_aware import _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs
 
 __all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "accuracy_model", "exchange_multiplier", "best_config",
@@ -56,6 +58,12 @@ __all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "accuracy_m
 #: Hoffmann et al. (2022) Approach 3, unrounded (internal Chinchilla parameters), the
 #: default loss law when ``fit_or_law`` is None.
 HOFFMANN = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228, "alpha": 0.33917084, "beta": 0.2849083}
+
+#: the scalar quantities of a Config given intervals when computed from a bootstrap.
+CONFIG_QUANTITIES = ("params", "tokens", "samples", "tokens_per_sample", "accuracy", "loss", "tokens_per_param",
+                     "per_query_flops", "train_flops", "inference_flops", "train_share", "inference_share")
+#: those of a Comparison (the gains and accuracies one column per query volume).
+COMPARISON_QUANTITIES = ("crossover", "gain", "small_accuracy", "large_accuracy")
 
 #: the samples-per-query candidates searched by default: 1, 2, 4, ..., 1024.
 DEFAULT_SAMPLES = tuple(float(2 ** i) for i in range(11))
@@ -248,13 +256,15 @@ class SettingGrid(Reported):
 
 
 @dataclass(frozen=True)
-class Config(Reported):
+class Config(Uncertain, Reported):
     """The accuracy-maximising configuration for one total budget.
 
     ``params`` N, ``tokens`` D (training), ``samples`` k and ``tokens_per_sample``
     T per query; ``per_query_flops = 2 N (prompt_tokens + k T)``;
     ``train_flops + inference_flops = total_flops`` with ``inference_flops =
-    queries * per_query_flops``; ``grid`` every setting considered."""
+    queries * per_query_flops``; ``grid`` every setting considered. Computed from a
+    bootstrap (or posterior), ``draws`` holds each scalar quantity per draw and
+    ``interval(level)`` / ``se()`` give their spread."""
 
     params: float
     tokens: float
@@ -275,6 +285,7 @@ class Config(Reported):
     grid: SettingGrid
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
 
     def _headline(self) -> str:
         return "[[Config]] the accuracy-maximising training and inference configuration"
@@ -329,11 +340,14 @@ class Frontier(Reported):
 
 
 @dataclass(frozen=True)
-class Comparison(Reported):
+class Comparison(Uncertain, Reported):
     """Smaller models with more inference against larger ones, at equal total
     compute, as query volume varies. ``gain = small_accuracy - large_accuracy``;
     ``crossovers`` the query volumes where the gain changes sign (root-found),
-    ``crossover`` the first of them or None."""
+    ``crossover`` the first of them or None. Computed from a bootstrap (or posterior),
+    ``draws`` holds ``crossover`` (NaN for a draw without one: the interval is over the draws
+    that have one, and ``no_crossover_share`` says what fraction has none), ``gain``,
+    ``small_accuracy`` and ``large_accuracy`` (one column per query volume) per draw."""
 
     axis: str
     total_flops: float
@@ -347,6 +361,10 @@ class Comparison(Reported):
     large_setting: np.ndarray
     crossovers: np.ndarray
     crossover: float | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+    no_crossover_share: float | None = None
+    draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
 
     def _headline(self) -> str:
         cross = "no crossover" if self.crossover is None else f"first crossover at {self.crossover:.4g} queries"
@@ -520,8 +538,21 @@ def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, a
     generates (default 1,000), or a sequence of candidates to search tokens
     instead (with ``samples`` fixed, default 1). ``sizes``: restrict N to these
     model sizes (default: any N). Every setting's best N and D is in ``.grid``.
+
+    ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
+    posterior) of the loss fit: the answer is then re-solved at every draw and the result's
+    ``interval(level)`` / ``se()`` give the spread of its scalar quantities (the point result
+    is the one of the point fit). The accuracy model is held fixed.
     """
     fn = "best_config"
+    if is_sample(fit_or_law):
+        if params is not None:
+            raise LawError(f"`{fn}`: params= goes with a Law, not with a Bootstrap.", rule="bad argument")
+        return propagate(lambda f, p: best_config(f, total_flops=total_flops, queries=queries,
+                                                  accuracy_model=accuracy_model, samples=samples,
+                                                  tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens,
+                                                  sizes=sizes, params=p),
+                         fit_or_law, CONFIG_QUANTITIES, fn)
     C, Q = _budget_queries(total_flops, queries, fn)
     if C.ndim or Q.ndim:
         raise LawError(f"`{fn}`: total_flops and queries must be scalars; use frontier(...) for many budgets.",
@@ -606,8 +637,31 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
     """The accuracy gain of the best smaller model (sizes ``small``, each at its
     best inference setting) over the best larger one (``large``) at equal
     ``total_flops``, for each query volume in ``queries``; the crossover volumes
-    (gain = 0) are root-found in log(queries) between grid points of opposite sign."""
+    (gain = 0) are root-found in log(queries) between grid points of opposite sign.
+
+    ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
+    posterior) of the loss fit: the comparison is re-solved at every draw; ``interval(level)``
+    covers the first crossover (over the draws that have one; the share without one is
+    ``no_crossover_share`` and a note) and the gain at each query volume."""
     fn = "smaller_vs_larger"
+    if is_sample(fit_or_law):
+        if params is not None:
+            raise LawError(f"`{fn}`: params= goes with a Law, not with a Bootstrap.", rule="bad argument")
+        out = propagate(lambda f, p: smaller_vs_larger(f, accuracy_model, small=small, large=large,
+                                                       total_flops=total_flops, queries=queries, samples=samples,
+                                                       tokens_per_sample=tokens_per_sample,
+                                                       prompt_tokens=prompt_tokens, params=p),
+                        fit_or_law, COMPARISON_QUANTITIES, fn)
+        cross = np.asarray(out.draws["crossover"], dtype=np.float64)
+        if cross.size == 0:
+            return out
+        none = int(np.sum(np.isnan(cross)))
+        share = none / cross.size
+        notes = out.notes
+        if none:
+            notes += (f"{none} of {cross.size} draws ({100 * share:.1f}%) have no crossover on this query grid; the "
+                      f"crossover's interval is over the other {cross.size - none}.",)
+        return dataclasses.replace(out, notes=notes, no_crossover_share=share)
     C, Qs = _budget_queries(total_flops, queries, fn)
     if C.ndim:
         raise LawError(f"`{fn}(total_flops=...)` must be a scalar.", rule="bad argument")
@@ -651,4 +705,4 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
     roots = np.array(sorted(set(roots)), dtype=np.float64)
     return Comparison(axis=pr.axis, total_flops=float(C), queries=Qs, small_accuracy=sa, large_accuracy=la,
                       gain=gain, small_params=sn, large_params=ln_, small_setting=sk, large_setting=lk,
-                      crossovers=roots, crossover=float(roots[0]) if roots.size else None)
+                      crossovers=roots, crossover=float(roots[0]) if roots.size else None, notes=pr.notes)
