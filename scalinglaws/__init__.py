@@ -54,6 +54,7 @@ _LAZY = {
     "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
     "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
     "architecture": ("architecture", None),
+    "posterior": ("fitting.bayes", "posterior"), "Posterior": ("fitting.bayes", "Posterior"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -86,4 +87,5 @@ __all__ = [
     "bootstrap", "Bootstrap", "backtest",
     "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
     "Architecture", "decode_throughput",
+    "posterior", "Posterior",
 ]
