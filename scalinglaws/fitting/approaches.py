@@ -1,0 +1,334 @@
+"""Hoffmann et al.'s Approach 2 (isoFLOP profiles): ``sl.approach2(runs, budget="flops")``.
+
+At each training budget C, the final loss of the runs is fitted by a parabola in log N (least
+squares); its minimum is N_opt(C), and D_opt(C) = C / (6 N_opt). A second parabola, in log D,
+gives D_opt from the tokens side (both are reported). Power laws N_opt = k_N C^a and
+D_opt = k_D C^b are then fitted by least squares in log-log, with standard errors.
+
+Budgets: with ``budget="flops"`` (the default) the runs' FLOPs are binned into nominal budgets:
+sorted log10 FLOPs are split at gaps wider than ``gap`` decades, then any group spanning more than
+``width`` decades is split by exact one-dimensional k-means (in log10 FLOPs) into the fewest groups
+that each span at most ``width`` decades. ``n_budgets=k`` instead asks for exactly k k-means groups.
+``budget="column"`` names a column of nominal budgets, and an array gives one per run.
+
+Two known limits (Besiroglu et al. 2024; the Open-Athena simulations cited in PEERS.md): the parabola
+only approximates L in log N, which is asymmetric when alpha != beta, so even centred sampling
+shifts every N_opt by the same factor (the intercept k_N is biased, the exponent a is not, as long
+as the sampling window sits at the same place relative to the optimum at every budget); sampling
+that drifts off-centre with the budget biases the exponent itself.
+
+>>> import scalinglaws as sl
+>>> from scalinglaws import synthetic
+>>> a2 = sl.approach2(synthetic.chinchilla_sweep(noise=0.0))
+>>> round(a2.params_exponent, 4), round(a2.tokens_exponent, 4)      # beta/(alpha+beta), alpha/(alpha+beta)
+(0.5126, 0.4874)
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._report import Reported, format_rows
+from ..errors import DataError
+from ..runs import as_runs
+
+__all__ = ["Approach2", "approach2", "budget_groups", "kmeans_1d"]
+
+MAX_AUTO_GROUPS = 64  # the automatic binning never makes more groups than this
+
+
+# --------------------------------------------------------------------------- budget groups
+def kmeans_1d(x: np.ndarray, k: int) -> list[np.ndarray]:
+    """Exact k-means of the values ``x`` in one dimension (dynamic programming over the sorted
+    values, O(k n^2)): a list of k index arrays into ``x``, ordered by value."""
+    x = np.asarray(x, dtype=np.float64)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    n = len(xs)
+    k = int(min(max(k, 1), n))
+    c1 = np.concatenate([[0.0], np.cumsum(xs)])
+    c2 = np.concatenate([[0.0], np.cumsum(xs * xs)])
+    best = np.full((k + 1, n + 1), np.inf)
+    best[0, 0] = 0.0
+    back = np.zeros((k + 1, n + 1), dtype=np.int64)
+    for q in range(1, k + 1):
+        for j in range(q, n + 1):
+            i = np.arange(q - 1, j)
+            m = j - i
+            s = c1[j] - c1[i]
+            cost = best[q - 1, i] + (c2[j] - c2[i] - s * s / m)
+            t = int(np.argmin(cost))
+            best[q, j], back[q, j] = cost[t], i[t]
+    cuts, j = [], n
+    for q in range(k, 0, -1):
+        i = int(back[q, j])
+        cuts.append((i, j))
+        j = i
+    return [order[i:j] for i, j in reversed(cuts)]
+
+
+def budget_groups(flops: Any, *, n_budgets: int | None = None, gap: float = 0.1,
+                  width: float = 0.5) -> list[np.ndarray]:
+    """Runs binned into nominal budgets by their log10 FLOPs (see the module docstring): a list
+    of index arrays, ordered by budget."""
+    lc = np.log10(np.asarray(flops, dtype=np.float64))
+    if n_budgets is not None:
+        return kmeans_1d(lc, int(n_budgets))
+    order = np.argsort(lc, kind="stable")
+    cuts = np.flatnonzero(np.diff(lc[order]) > gap) + 1
+    out: list[np.ndarray] = []
+    for g in np.split(order, cuts):
+        if len(g) and np.ptp(lc[g]) > width:
+            for k in range(2, min(len(g), MAX_AUTO_GROUPS) + 1):
+                sub = kmeans_1d(lc[g], k)
+                if all(np.ptp(lc[g][s]) <= width for s in sub):
+                    break
+            out += [g[s] for s in sub]
+        elif len(g):
+            out.append(g)
+    return out
+
+
+# --------------------------------------------------------------------------- fits
+def _parabola(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Least-squares y = c0 + c1 u + c2 u^2 in u = x - mean(x) (centred for conditioning):
+    (coefficients in x, vertex x*, loss at the vertex)."""
+    m = float(np.mean(x))
+    u = x - m
+    V = np.stack([np.ones_like(u), u, u * u], axis=1)
+    c, *_ = np.linalg.lstsq(V, y, rcond=None)
+    c0, c1, c2 = (float(v) for v in c)
+    if c2 == 0.0:
+        return np.array([c0 - c1 * m, c1, 0.0]), float("nan"), float("nan")
+    v = -c1 / (2.0 * c2)
+    # back to powers of x: c0 + c1 (x - m) + c2 (x - m)^2
+    coef = np.array([c0 - c1 * m + c2 * m * m, c1 - 2.0 * c2 * m, c2])
+    return coef, v + m, c0 + c1 * v + c2 * v * v
+
+
+def _power_law(C: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """log y = log k + e log C by least squares: (e, k, se(e), se(log k)); nan standard
+    errors with fewer than 3 points."""
+    X, Y = np.log(C), np.log(y)
+    n = len(X)
+    if n < 2:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    xm = float(X.mean())
+    sxx = float(np.sum((X - xm) ** 2))
+    e = float(np.sum((X - xm) * (Y - Y.mean())) / sxx)
+    lk = float(Y.mean() - e * xm)
+    if n < 3:
+        return e, float(np.exp(lk)), float("nan"), float("nan")
+    s2 = float(np.sum((Y - lk - e * X) ** 2)) / (n - 2)
+    se_e = float(np.sqrt(s2 / sxx))
+    se_lk = float(np.sqrt(s2 * (1.0 / n + xm * xm / sxx)))
+    return e, float(np.exp(lk)), se_e, se_lk
+
+
+@dataclass(frozen=True)
+class Approach2(Reported):
+    """Result of :func:`approach2`. ``budgets`` holds one dict per budget group (``rows()``);
+    the power laws use only the groups with ``used`` true.
+
+    Attributes: ``params_exponent`` a and ``params_coefficient`` k_N of N_opt = k_N C^a;
+    ``tokens_exponent`` b and ``tokens_coefficient`` k_D of D_opt = k_D C^b with D_opt = C/(6 N_opt);
+    ``tokens_exponent_parabola`` (and coefficient) from the minima of the parabolas in log D;
+    standard errors ``params_exponent_se``, ``tokens_exponent_se``, ``tokens_exponent_parabola_se``
+    (nan with fewer than three groups).
+    """
+
+    params_exponent: float
+    params_coefficient: float
+    params_exponent_se: float
+    tokens_exponent: float
+    tokens_coefficient: float
+    tokens_exponent_se: float
+    tokens_exponent_parabola: float
+    tokens_coefficient_parabola: float
+    tokens_exponent_parabola_se: float
+    budgets: tuple[dict[str, Any], ...]
+    budget: str
+    n_runs: int
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_used(self) -> int:
+        return sum(1 for r in self.budgets if r["used"])
+
+    def optimal_params(self, flops: Any) -> Any:
+        """N_opt(C) = k_N C^a (a float for a scalar C, else an array)."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.params_coefficient * C ** self.params_exponent
+        return float(out) if out.ndim == 0 else out
+
+    def optimal_tokens(self, flops: Any) -> Any:
+        """D_opt(C) = k_D C^b, with D_opt = C / (6 N_opt) at each budget (so b = 1 - a)."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.tokens_coefficient * C ** self.tokens_exponent
+        return float(out) if out.ndim == 0 else out
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.budgets]
+
+    def _headline(self) -> str:
+        return (f"Approach 2 (isoFLOP parabolas in log N) on {self.n_runs} runs, {len(self.budgets)} budget "
+                f"groups ({self.n_used} used): N_opt ~ C^{self.params_exponent:.4f} "
+                f"(se {self.params_exponent_se:.2g}), D_opt ~ C^{self.tokens_exponent:.4f} "
+                f"(se {self.tokens_exponent_se:.2g}); from the D parabolas D_opt ~ "
+                f"C^{self.tokens_exponent_parabola:.4f} (se {self.tokens_exponent_parabola_se:.2g})")
+
+    def _body(self) -> str:
+        cols = {"budget": "budget C", "n_runs": "runs", "params_opt": "N_opt", "tokens_opt": "D_opt=C/6N",
+                "tokens_opt_parabola": "D_opt (D parab.)", "loss_opt": "loss at min", "used": "used"}
+        return format_rows(self.rows(), cols)
+
+
+def _budget_values(runs: Any, budget: Any, n: int) -> tuple[np.ndarray | None, str]:
+    """(nominal budget per run or None to bin the flops, a label of where budgets came from)."""
+    if budget is None or (isinstance(budget, str) and budget == "flops"):
+        return None, "flops"
+    if isinstance(budget, str):
+        if budget not in runs:
+            raise DataError(f"{runs.source}: approach2(budget={budget!r}): no such column; available: "
+                            f"{', '.join(runs.names)}. Pass budget=\"flops\" to bin the runs' FLOPs.",
+                            source=runs.source, column=budget, rule="missing column")
+        vals, label = np.asarray(runs[budget], dtype=np.float64), f"column {budget!r}"
+    else:
+        vals, label = np.asarray(budget, dtype=np.float64).ravel(), "an array"
+        if len(vals) != n:
+            raise DataError(f"approach2(budget=array): {len(vals)} budgets for {n} runs; give one per run.",
+                            rule="bad length")
+    if not np.all(np.isfinite(vals) & (vals > 0)):
+        raise DataError(f"approach2(budget=...): budgets from {label} must be finite and > 0; got "
+                        f"{vals[~(np.isfinite(vals) & (vals > 0))][:3].tolist()}...", rule="non-positive")
+    return vals, label
+
+
+def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None, min_points: int = 3,
+              gap: float = 0.1, width: float = 0.5) -> Approach2:
+    """Hoffmann et al.'s Approach 2 on ``runs`` (params, loss, and flops or tokens).
+
+    Args:
+        budget: ``"flops"`` (or None) to bin the runs' FLOPs into nominal budgets; the name of a
+            column of nominal budgets; or an array of one nominal budget per run.
+        n_budgets: with ``budget="flops"``, exactly this many k-means groups in log10 FLOPs
+            instead of the automatic binning (gaps over ``gap`` decades, groups at most ``width``
+            decades wide).
+        min_points: fewest runs for a group's parabola (at least 3); smaller groups are left out
+            of the power laws (a note counts them).
+
+    A group whose parabola opens downward, or whose minimum lies outside the sampled N (or D) of
+    the group, is left out of the power laws with a warning naming its budget. Raises
+    :class:`DataError` when fewer than two groups remain.
+    """
+    runs = as_runs(runs, fn="approach2")
+    if int(min_points) != min_points or min_points < 3:
+        raise DataError(f"approach2(min_points={min_points!r}): a parabola needs at least 3 points per group.",
+                        rule="too few points")
+    if n_budgets is not None and (int(n_budgets) != n_budgets or n_budgets < 2):
+        raise DataError(f"approach2(n_budgets={n_budgets!r}): must be a whole number >= 2.", rule="bad count")
+    for c in ("params", "loss"):
+        if c not in runs:
+            raise DataError(f"{runs.source}: approach2 needs column {c!r}; available: {', '.join(runs.names)}.",
+                            source=runs.source, column=c, rule="missing column")
+    N = np.asarray(runs["params"], dtype=np.float64)
+    L = np.asarray(runs["loss"], dtype=np.float64)
+    n = len(N)
+    if "flops" in runs:
+        F = np.asarray(runs["flops"], dtype=np.float64)
+    elif "tokens" in runs:
+        F = 6.0 * N * np.asarray(runs["tokens"], dtype=np.float64)
+    else:
+        raise DataError(f"{runs.source}: approach2 needs 'flops' or 'tokens' besides 'params'; available: "
+                        f"{', '.join(runs.names)}.", source=runs.source, column="flops", rule="missing column")
+    Dtok = np.asarray(runs["tokens"], dtype=np.float64) if "tokens" in runs else F / (6.0 * N)
+    notes: list[str] = []
+    warns: list[str] = []
+    nominal, label = _budget_values(runs, budget, n)
+    if nominal is None:
+        groups = budget_groups(F, n_budgets=n_budgets, gap=gap, width=width)
+        how = (f"{n_budgets} k-means groups in log10 FLOPs" if n_budgets is not None else
+               f"log10 FLOPs split at gaps > {gap:g} decades, groups wider than {width:g} decades split by k-means")
+        Cg = [float(np.exp(np.mean(np.log(F[g])))) for g in groups]
+        spread = max(float(np.ptp(np.log10(F[g]))) for g in groups)
+        notes.append(f"budgets: {len(groups)} groups ({how}); nominal budget = geometric mean of the group's "
+                     f"FLOPs; widest group spans {spread:.3g} decades")
+    else:
+        vals = np.unique(nominal)
+        groups = [np.flatnonzero(nominal == v) for v in vals]
+        Cg = [float(v) for v in vals]
+        notes.append(f"budgets: {len(groups)} nominal budgets from {label}")
+    if "tokens" in runs and "flops" in runs:
+        Cnom = np.empty(n)
+        for g, c in zip(groups, Cg):
+            Cnom[g] = c
+        ratio = np.abs(np.log10(6.0 * N * Dtok / Cnom))
+        notes.append(f"the runs' 6ND differs from their group's nominal budget by up to {float(ratio.max()):.3g} decades "
+                     f"(median {float(np.median(ratio)):.3g})")
+    rows: list[dict[str, Any]] = []
+    n_small = 0
+    for g, C in zip(groups, Cg):
+        row: dict[str, Any] = {"budget": C, "n_runs": int(len(g)), "flops_min": float(F[g].min()),
+                               "flops_max": float(F[g].max()), "params_opt": float("nan"),
+                               "tokens_opt": float("nan"), "tokens_opt_parabola": float("nan"),
+                               "loss_opt": float("nan"), "curvature": float("nan"), "used": False, "reason": ""}
+        if len(g) < min_points:
+            n_small += 1
+            row["reason"] = f"fewer than {min_points} runs"
+            rows.append(row)
+            continue
+        x = np.log(N[g])
+        coef, xv, lv = _parabola(x, L[g])
+        coef_d, xd, _ = _parabola(np.log(Dtok[g]), L[g])
+        row.update(curvature=float(coef[2]), params_opt=float(np.exp(xv)) if np.isfinite(xv) else float("nan"),
+                   loss_opt=lv, coef=[float(c) for c in coef], coef_tokens=[float(c) for c in coef_d])
+        row["tokens_opt"] = C / (6.0 * row["params_opt"])
+        row["tokens_opt_parabola"] = float(np.exp(xd)) if np.isfinite(xd) else float("nan")
+        if not coef[2] > 0:
+            row["reason"] = "parabola opens downward"
+            warns.append(f"budget {C:.3g}: the parabola of loss in log N opens downward (curvature "
+                         f"{coef[2]:.3g}); left out of the power laws")
+        elif not (x.min() <= xv <= x.max()):
+            row["reason"] = "minimum outside the sampled N"
+            warns.append(f"budget {C:.3g}: the parabola's minimum N = {np.exp(xv):.3g} lies outside the group's "
+                         f"sampled N [{N[g].min():.3g}, {N[g].max():.3g}]; left out of the power laws")
+        elif not (coef_d[2] > 0 and np.log(Dtok[g]).min() <= xd <= np.log(Dtok[g]).max()):
+            row["used"] = True
+            row["reason"] = "D parabola unusable (its minimum left out of the D-parabola law)"
+            row["tokens_opt_parabola"] = float("nan")
+        else:
+            row["used"] = True
+        rows.append(row)
+    if n_small:
+        notes.append(f"{n_small} budget group(s) with fewer than {min_points} runs left out")
+    n_bad = sum(1 for r in rows if not r["used"]) - n_small
+    if n_bad:
+        notes.append(f"{n_bad} budget group(s) left out for a downward or out-of-range parabola (see warnings)")
+    used = [r for r in rows if r["used"]]
+    if len(used) < 2:
+        raise DataError(f"{runs.source}: approach2 needs at least 2 usable budget groups of >= {min_points} runs; "
+                        f"got {len(used)} of {len(rows)} groups ({n_small} too small, {n_bad} with a downward or "
+                        f"out-of-range parabola).", source=runs.source, rule="too few points")
+    C = np.array([r["budget"] for r in used])
+    Nopt = np.array([r["params_opt"] for r in used])
+    a, kN, se_a, _ = _power_law(C, Nopt)
+    b, kD, se_b, _ = _power_law(C, C / (6.0 * Nopt))
+    okd = np.array([np.isfinite(r["tokens_opt_parabola"]) for r in used])
+    if okd.sum() >= 2:
+        bp, kDp, se_bp, _ = _power_law(C[okd], np.array([r["tokens_opt_parabola"] for r in used])[okd])
+    else:
+        bp = kDp = se_bp = float("nan")
+    if len(used) < 3:
+        warns.append(f"only {len(used)} usable budget groups: the exponents have no standard errors")
+    for w in warns:
+        _warnings.warn(w, UserWarning, stacklevel=2)
+    return Approach2(params_exponent=a, params_coefficient=kN, params_exponent_se=se_a,
+                     tokens_exponent=b, tokens_coefficient=kD, tokens_exponent_se=se_b,
+                     tokens_exponent_parabola=bp, tokens_coefficient_parabola=kDp,
+                     tokens_exponent_parabola_se=se_bp, budgets=tuple(rows),
+                     budget=label, n_runs=n, notes=tuple(notes), warnings=tuple(warns))
