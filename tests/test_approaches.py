@@ -204,3 +204,73 @@ def test_epoch_runs(epoch_runs):
         # Hoffmann et al.'s Approach 2: a = 0.49, b = 0.51 (REFERENCE.md Table 2); digitised runs
         # off the budget grid: within 4 standard errors, loosely
         assert abs(r.params_exponent - 0.49) < max(4 * r.params_exponent_se, 0.05)
+
+
+def test_isoflop_figure_on_epoch(epoch_runs, epoch_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from scalinglaws import plot
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a2 = sl.approach2(epoch_runs)
+        fig = Figure()
+        ax = fig.subplots()
+        assert plot.isoflop(epoch_runs, epoch_fit, ax=ax, approach=a2) is ax
+    assert len(a2.budgets) <= 12
+    assert len(fig.axes) == 2  # the axes and its colour bar
+    assert fig.axes[1].get_ylabel().startswith("training budget")
+    legend = ax.get_legend()
+    assert legend is not None and len(legend.get_texts()) <= 3
+    # the minima markers: one white diamond per used group, at the parabolas' vertices
+    mins = [c for c in ax.collections if c.get_label().startswith("parabola minima")]
+    assert len(mins) == 1
+    xy = np.asarray(mins[0].get_offsets())
+    used = [r for r in a2.budgets if r["used"]]
+    np.testing.assert_allclose(xy[:, 0], [r["params_opt"] for r in used], rtol=1e-12)
+    # one solid parabola per used group (the dashed lines are the fitted law's profiles)
+    solid = [ln for ln in ax.lines if ln.get_linestyle() == "-"]
+    assert len(solid) == a2.n_used
+
+
+def test_cli_approach2(tmp_path, capsys):
+    import json
+
+    from scalinglaws.cli import main
+
+    runs = synthetic.chinchilla_sweep(noise=0.0)
+    path = tmp_path / "runs.csv"
+    jitter = np.exp(np.random.default_rng(2).uniform(-0.05, 0.05, len(runs["flops"])))
+    cols = {"params": runs["params"], "flops": runs["flops"] * jitter, "loss": runs["loss"], "nominal": runs["flops"]}
+    np.savetxt(path, np.stack(list(cols.values()), axis=1), delimiter=",", header=",".join(cols), comments="")
+    assert main(["approach2", str(path), "--budget", "nominal", "--json", "-q"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    p = synthetic.EPOCH
+    assert d["type"] == "Approach2" and len(d["budgets"]) == len(BUDGETS)
+    assert abs(d["params_exponent"] - p["beta"] / (p["alpha"] + p["beta"])) < 0.02  # N off the budget by <= 5%
+    assert main(["approach2", str(path), "-q"]) == 0
+    assert "N_opt ~ C^" in capsys.readouterr().out
+    assert main(["approach2", str(path), "--budget", "nope", "-q"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_cli_plot_reuses_the_saved_column_mapping(tmp_path, capsys):
+    import json
+
+    from tests.conftest import EPOCH_CSV, require
+    from scalinglaws.cli import main
+
+    csv = str(require(EPOCH_CSV))
+    fit_json, png = tmp_path / "fit.json", tmp_path / "fig.png"
+    assert main(["fit", csv, "--column", "params=Model Size", "--column", "flops=Training FLOP",
+                 "--column", "loss=loss", "-o", str(fit_json), "-q"]) == 0
+    saved = json.loads(fit_json.read_text())["read_runs"]
+    assert saved["columns"] == {"params": "Model Size", "flops": "Training FLOP", "loss": "loss"}
+    capsys.readouterr()
+    assert main(["plot", str(fit_json), csv, "--kind", "isoflop", "-o", str(png)]) == 0
+    err = capsys.readouterr().err
+    assert "column mapping saved in" in err
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"

@@ -27,7 +27,7 @@ that drifts off-centre with the budget biases the exponent itself.
 from __future__ import annotations
 
 import warnings as _warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,7 @@ class Approach2(Reported):
     n_runs: int
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    groups: tuple[tuple[int, ...], ...] = field(default=(), repr=False)  # each group's row indices into the runs
 
     @property
     def n_used(self) -> int:
@@ -331,4 +332,5 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
                      tokens_exponent=b, tokens_coefficient=kD, tokens_exponent_se=se_b,
                      tokens_exponent_parabola=bp, tokens_coefficient_parabola=kDp,
                      tokens_exponent_parabola_se=se_bp, budgets=tuple(rows),
-                     budget=label, n_runs=n, notes=tuple(notes), warnings=tuple(warns))
+                     budget=label, n_runs=n, notes=tuple(notes), warnings=tuple(warns),
+                     groups=tuple(tuple(int(i) for i in np.sort(g)) for g in groups))
