@@ -274,3 +274,17 @@ def test_cli_plot_reuses_the_saved_column_mapping(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "column mapping saved in" in err
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_readme_numbers():
+    """README.md's Approach 2 example (all 245 of Epoch's rows): the exponents it prints, at 3 decimals."""
+    from tests.conftest import EPOCH_COLUMNS, EPOCH_CSV, require
+
+    runs = sl.read_runs(require(EPOCH_CSV), columns=EPOCH_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a2, a9 = sl.approach2(runs, budget="flops"), sl.approach2(runs, n_budgets=9)
+    assert (len(a2.budgets), a2.n_used) == (11, 7)
+    assert (round(a2.params_exponent, 3), round(a2.tokens_exponent, 3)) == (0.523, 0.477)
+    assert round(a9.params_exponent, 3) == 0.471
+    assert f"{a2.optimal_params(5.76e23):.2g}" == "9.7e+10"
