@@ -48,7 +48,7 @@ _LAZY = {
     "exchange_multiplier": ("optimize", "exchange_multiplier"),
     "bootstrap": ("fitting.bootstrap", "bootstrap"), "Bootstrap": ("fitting.bootstrap", "Bootstrap"),
     "backtest": ("fitting.backtest", "backtest"),
-    "approach2": ("fitting.approaches", "approach2"), "Approach2": ("fitting.approaches", "Approach2"),
+    "approach1": ("fitting.approaches", "approach1"), "approach2": ("fitting.approaches", "approach2"), "Approach2": ("fitting.approaches", "Approach2"),
     "checkpoint_weights": ("fitting.checkpoints", "checkpoint_weights"),
     "seed_noise": ("fitting.checkpoints", "seed_noise"),
     "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
@@ -82,6 +82,6 @@ __all__ = [
     "compute_optimal", "inference_aware_optimum", "lowest_loss", "best_config", "smaller_vs_larger",
     "exchange_multiplier", "DataError", "LawError", "ScalingLawsError",
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
-    "bootstrap", "Bootstrap", "backtest", "approach2", "Approach2",
+    "bootstrap", "Bootstrap", "backtest", "approach1", "approach2", "Approach2",
     "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
 ]

@@ -288,3 +288,49 @@ def test_readme_numbers():
     assert (round(a2.params_exponent, 3), round(a2.tokens_exponent, 3)) == (0.523, 0.477)
     assert round(a9.params_exponent, 3) == 0.471
     assert f"{a2.optimal_params(5.76e23):.2g}" == "9.7e+10"
+
+
+def _curves(p, Ns, n_ckpt=40, c_lo=1e18, c_hi=1e22):
+    """Noiseless checkpoint logs: every model size trained through FLOPs c_lo..c_hi."""
+    out = {"run": [], "params": [], "tokens": [], "loss": []}
+    for i, n in enumerate(Ns):
+        D = np.geomspace(c_lo / (6 * n), c_hi / (6 * n), n_ckpt)
+        out["run"] += [f"r{i:03d}"] * n_ckpt
+        out["params"] += [n] * n_ckpt
+        out["tokens"] += list(D)
+        out["loss"] += list(_loss(p, n, D))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("name", sorted(LAWS))
+def test_approach1_recovers_exponents_from_the_envelope(name):
+    """The envelope's N_opt(C) is a staircase: the best of the logged sizes, one of the two grid
+    neighbours of N*(C), so ln N_opt - ln N* = e(C) with |e| < h (h = ln-spacing of the sizes,
+    ln(100)/24 = 0.19 here). Over ln C ranges R ~ 8.5, Cauchy-Schwarz bounds the slope error by
+    sqrt(12) h / R = 0.08; e(C) is a zero-mean sawtooth repeating every h/a in ln C, so the error is
+    far smaller: measured -9.1e-4 (Epoch), -6.2e-4 (Hoffmann); the test allows 0.01."""
+    p = LAWS[name]
+    a = p["beta"] / (p["alpha"] + p["beta"])
+    a1 = sl.approach1(_curves(p, np.geomspace(1e8, 1e10, 25)))
+    assert abs(a1.params_exponent - a) < 0.01
+    assert a1.tokens_exponent == pytest.approx(1.0 - a1.params_exponent, abs=1e-12)
+    # every used grid point's winner is within one size step of the closed-form optimum
+    h = np.log(100.0) / 24
+    for s in a1.rows():
+        if s["used"]:
+            for C in (s["flops_from"], s["flops_to"]):
+                assert abs(np.log(s["params"] / _n_opt(p, C))) < h * (1 + 1e-6)
+    assert a1.optimal_tokens(1e21) == pytest.approx(1e21 / (6 * a1.optimal_params(1e21)), rel=1e-9)
+
+
+def test_approach1_on_checkpoint_sweep_and_bad_input():
+    cs = synthetic.checkpoint_sweep(noise=0.0, budgets=synthetic.DEFAULT_BUDGETS, n_per_budget=9,
+                                    n_checkpoints=20, first_fraction=0.01, span=8)
+    p = synthetic.EPOCH
+    a1 = sl.approach1(cs)
+    assert abs(a1.params_exponent - p["beta"] / (p["alpha"] + p["beta"])) < 0.01  # measured 0.0024
+    assert "Approach 1" in a1.report()
+    with pytest.raises(DataError, match="'run'"):
+        sl.approach1(synthetic.chinchilla_sweep(noise=0.0))
+    with pytest.raises(DataError, match="at least 3 runs"):
+        sl.approach1(_curves(p, [1e8, 1e9]))

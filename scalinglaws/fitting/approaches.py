@@ -36,7 +36,7 @@ from .._report import Reported, format_rows
 from ..errors import DataError
 from ..runs import as_runs
 
-__all__ = ["Approach2", "approach2", "budget_groups", "kmeans_1d"]
+__all__ = ["Approach1", "Approach2", "approach1", "approach2", "budget_groups", "kmeans_1d"]
 
 MAX_AUTO_GROUPS = 64  # the automatic binning never makes more groups than this
 
@@ -334,3 +334,138 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
                      tokens_exponent_parabola_se=se_bp, budgets=tuple(rows),
                      budget=label, n_runs=n, notes=tuple(notes), warnings=tuple(warns),
                      groups=tuple(tuple(int(i) for i in np.sort(g)) for g in groups))
+
+
+# --------------------------------------------------------------------------- Approach 1
+@dataclass(frozen=True)
+class Approach1(Reported):
+    """Result of :func:`approach1`: the lower envelope of the training curves. ``rows()``: one
+    dict per run that is the envelope over some range of FLOPs (its N, the range, the loss there).
+
+    ``params_exponent`` a and ``params_coefficient`` k_N of N_opt = k_N C^a, fitted by least
+    squares in log-log over the envelope's grid points; ``tokens_exponent`` b = 1 - a and
+    ``tokens_coefficient`` from D_opt = C / (6 N_opt). No standard errors: the grid points are
+    not independent observations (resample the runs for intervals).
+    """
+
+    params_exponent: float
+    params_coefficient: float
+    tokens_exponent: float
+    tokens_coefficient: float
+    segments: tuple[dict[str, Any], ...]
+    n_runs: int
+    n_grid: int
+    n_used: int
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def optimal_params(self, flops: Any) -> Any:
+        """N_opt(C) = k_N C^a."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.params_coefficient * C ** self.params_exponent
+        return float(out) if out.ndim == 0 else out
+
+    def optimal_tokens(self, flops: Any) -> Any:
+        """D_opt(C) = k_D C^b."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.tokens_coefficient * C ** self.tokens_exponent
+        return float(out) if out.ndim == 0 else out
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.segments]
+
+    def _headline(self) -> str:
+        return (f"Approach 1 (lower envelope of {self.n_runs} training curves; {self.n_used} of {self.n_grid} "
+                f"FLOP grid points used): N_opt ~ C^{self.params_exponent:.4f}, D_opt ~ C^{self.tokens_exponent:.4f}")
+
+
+def approach1(runs: Any, *, n_grid: int = 1500) -> Approach1:
+    """Hoffmann et al.'s Approach 1 on checkpoint logs (a ``run`` column; params, loss, and
+    flops or tokens per checkpoint).
+
+    Each run's loss curve is interpolated linearly in (log C, log L) between its checkpoints. At
+    ``n_grid`` log-spaced FLOPs C spanning the logs, the run with the lowest loss among the runs
+    whose curve covers C gives N_opt(C). A grid point counts only when the winning run is neither
+    the smallest nor the largest N covering C (otherwise the optimum may lie beyond the runs);
+    power laws are fitted to the rest. No smoothing of the curves (Hoffmann et al. smooth noisy
+    logs; do it before calling when they are noisy).
+    """
+    runs = as_runs(runs, fn="approach1")
+    if int(n_grid) != n_grid or n_grid < 10:
+        raise DataError(f"approach1(n_grid={n_grid!r}): must be a whole number >= 10.", rule="bad count")
+    for c in ("run", "params", "loss"):
+        if c not in runs:
+            raise DataError(f"{runs.source}: approach1 needs column {c!r} (checkpoint logs, one run id per "
+                            f"training run); available: {', '.join(runs.names)}.", source=runs.source,
+                            column=c, rule="missing column")
+    N = np.asarray(runs["params"], dtype=np.float64)
+    L = np.asarray(runs["loss"], dtype=np.float64)
+    if "flops" in runs:
+        F = np.asarray(runs["flops"], dtype=np.float64)
+    elif "tokens" in runs:
+        F = 6.0 * N * np.asarray(runs["tokens"], dtype=np.float64)
+    else:
+        raise DataError(f"{runs.source}: approach1 needs 'flops' or 'tokens'; available: {', '.join(runs.names)}.",
+                        source=runs.source, column="flops", rule="missing column")
+    ids = np.asarray(runs["run"])
+    names, inv = np.unique(ids, return_inverse=True)
+    notes: list[str] = []
+    warns: list[str] = []
+    curves, n_short = [], 0
+    for r in range(len(names)):
+        g = np.flatnonzero(inv == r)
+        if len(np.unique(F[g])) < 2:
+            n_short += 1
+            continue
+        if np.ptp(N[g]) > 0:
+            raise DataError(f"{runs.source}: approach1: run {names[r]!r} has several params values "
+                            f"({np.unique(N[g])[:3].tolist()}); one model size per run.", source=runs.source,
+                            column="params", rule="run with several params")
+        o = g[np.argsort(F[g], kind="stable")]
+        curves.append((str(names[r]), float(N[o[0]]), np.log(F[o]), np.log(L[o])))
+    if n_short:
+        notes.append(f"{n_short} run(s) with fewer than 2 distinct checkpoints left out")
+    if len(curves) < 3:
+        raise DataError(f"{runs.source}: approach1 needs at least 3 runs with 2 or more checkpoints; got "
+                        f"{len(curves)}.", source=runs.source, rule="too few points")
+    lo = min(c[2][0] for c in curves)
+    hi = max(c[2][-1] for c in curves)
+    grid = np.linspace(lo, hi, int(n_grid))
+    M = np.full((len(curves), len(grid)), np.inf)
+    for i, (_, _, lc, ll) in enumerate(curves):
+        inside = (grid >= lc[0]) & (grid <= lc[-1])
+        M[i, inside] = np.interp(grid[inside], lc, ll)
+    Nr = np.array([c[1] for c in curves])
+    cover = np.isfinite(M)
+    win = np.argmin(M, axis=0)
+    Nw = Nr[win]
+    n_lo = np.where(cover, Nr[:, None], np.inf).min(axis=0)
+    n_hi = np.where(cover, Nr[:, None], -np.inf).max(axis=0)
+    ok = (Nw > n_lo) & (Nw < n_hi)
+    if len(np.unique(Nw[ok])) < 2:
+        raise DataError(f"{runs.source}: approach1: the lower envelope has fewer than 2 distinct interior model "
+                        f"sizes (the best run at each FLOP value is the smallest or largest N covering it); "
+                        f"log runs of more sizes around the optimum.", source=runs.source, rule="too few points")
+    C = np.exp(grid[ok])
+    a, kN, _, _ = _power_law(C, Nw[ok])
+    b, kD, _, _ = _power_law(C, C / (6.0 * Nw[ok]))
+    notes.append(f"{int(ok.sum())} of {len(grid)} grid points used; the others' best run is the smallest or "
+                 f"largest N covering that FLOP value")
+    segs: list[dict[str, Any]] = []
+    j = 0
+    while j < len(grid):
+        k = j
+        while k + 1 < len(grid) and win[k + 1] == win[j] and ok[k + 1] == ok[j]:
+            k += 1
+        segs.append({"run": curves[win[j]][0], "params": float(Nr[win[j]]), "flops_from": float(np.exp(grid[j])),
+                     "flops_to": float(np.exp(grid[k])), "loss_from": float(np.exp(M[win[j], j])),
+                     "loss_to": float(np.exp(M[win[j], k])), "used": bool(ok[j])})
+        j = k + 1
+    if len({s["params"] for s in segs if s["used"]}) < 4:
+        warns.append("the envelope has fewer than 4 distinct model sizes: the exponent rests on a staircase of "
+                     "few steps")
+    for w in warns:
+        _warnings.warn(w, UserWarning, stacklevel=2)
+    return Approach1(params_exponent=a, params_coefficient=kN, tokens_exponent=b, tokens_coefficient=kD,
+                     segments=tuple(segs), n_runs=len(curves), n_grid=len(grid), n_used=int(ok.sum()),
+                     notes=tuple(notes), warnings=tuple(warns))
