@@ -176,6 +176,12 @@ def test_nominal_budget_column_and_report():
     import json
 
     json.dumps(d)
+    # a column of nominal budgets in a plain dict, and the gap between nominal budget and the runs' flops
+    a3 = sl.approach2(dict(runs, nominal=synthetic.chinchilla_sweep(noise=0.0)["flops"]), budget="nominal")
+    assert len(a3.budgets) == len(BUDGETS)
+    gap = float(np.max(np.abs(np.log(jitter))) / np.log(10))
+    note = [x for x in a3.notes if x.startswith("the runs' flops")][0]
+    assert f"{gap:.3g}" in note
 
 
 def test_bad_input():

@@ -227,7 +227,8 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
     the group, is left out of the power laws with a warning naming its budget. Raises
     :class:`DataError` when fewer than two groups remain.
     """
-    runs = as_runs(runs, fn="approach2")
+    named = isinstance(budget, str) and budget != "flops"
+    runs = as_runs(runs, fn="approach2", extra=(budget,) if named and isinstance(runs, dict) and budget in runs else ())
     if int(min_points) != min_points or min_points < 3:
         raise DataError(f"approach2(min_points={min_points!r}): a parabola needs at least 3 points per group.",
                         rule="too few points")
@@ -264,13 +265,16 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
         groups = [np.flatnonzero(nominal == v) for v in vals]
         Cg = [float(v) for v in vals]
         notes.append(f"budgets: {len(groups)} nominal budgets from {label}")
-    if "tokens" in runs and "flops" in runs:
-        Cnom = np.empty(n)
-        for g, c in zip(groups, Cg):
-            Cnom[g] = c
-        ratio = np.abs(np.log10(6.0 * N * Dtok / Cnom))
-        notes.append(f"the runs' 6ND differs from their group's nominal budget by up to {float(ratio.max()):.3g} decades "
-                     f"(median {float(np.median(ratio)):.3g})")
+    Cnom = np.empty(n)
+    for g, c in zip(groups, Cg):
+        Cnom[g] = c
+    gaps = {"flops": F} if "flops" in runs else {}
+    if "tokens" in runs:
+        gaps["6ND"] = 6.0 * N * Dtok
+    for what, v in gaps.items():
+        ratio = np.abs(np.log10(v / Cnom))
+        notes.append(f"the runs' {what} differs from their group's nominal budget by up to {float(ratio.max()):.3g} "
+                     f"decades (median {float(np.median(ratio)):.3g})")
     rows: list[dict[str, Any]] = []
     n_small = 0
     for g, C in zip(groups, Cg):
