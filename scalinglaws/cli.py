@@ -3,6 +3,7 @@
     scalinglaws fit runs.csv --law chinchilla --column params="Model Size" -o fit.json
     scalinglaws optimize fit.json --flops 5.76e23 --json
     scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png
+    scalinglaws approach2 runs.csv --column params="Model Size" --column flops="Training FLOP"
     scalinglaws laws
     scalinglaws demo
 
@@ -602,9 +603,12 @@ PLOT_KINDS = ("fit", "isoflop", "frontier")
 def _add_plot(sub: Any) -> None:
     p = _verb(sub, "plot", "plot a saved fit against runs",
               "Draw a saved fit: 'fit' (loss vs training FLOPs, runs coloured by N, fitted curves),\n"
-              "'isoflop' (loss vs N at each budget, fitted profiles, optimum marked) or 'frontier'\n"
+              "'isoflop' (loss vs N per budget group, coloured by budget, Approach-2 parabolas and\n"
+              "minima, fitted profiles and optima) or 'frontier'\n"
               "(compute-optimal N* and D* vs FLOPs beside Hoffmann et al. 2022; needs no runs).\n"
-              "The file type follows the name given to -o (.png, .pdf, .svg, ...).",
+              "The file type follows the name given to -o (.png, .pdf, .svg, ...). RUNS_FILE is read\n"
+              "as 'fit -o' read it: its saved column mapping (unless --column is given) and its\n"
+              "--drop-highest-loss.",
               """
 scalinglaws plot fit.json runs.csv -o fit.png
 scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.pdf
@@ -707,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog="examples:\n  scalinglaws demo\n  scalinglaws fit runs.csv -o fit.json\n"
                        "  scalinglaws optimize fit.json --flops 5.76e23\n"
                        "  scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png\n"
+                       "  scalinglaws approach2 runs.csv\n"
                        "  scalinglaws laws\n\nRun 'scalinglaws VERB --help' for each verb's options.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", metavar="VERB", required=True, parser_class=_Parser)

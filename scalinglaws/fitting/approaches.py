@@ -314,6 +314,10 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
     n_bad = sum(1 for r in rows if not r["used"]) - n_small
     if n_bad:
         notes.append(f"{n_bad} budget group(s) left out for a downward or out-of-range parabola (see warnings)")
+    n_dbad = sum(1 for r in rows if r["used"] and r["reason"])
+    if n_dbad:
+        notes.append(f"{n_dbad} used group(s) whose parabola in log D opens downward or has its minimum outside the "
+                     f"sampled D: left out of the D-parabola law only")
     used = [r for r in rows if r["used"]]
     if len(used) < 2:
         raise DataError(f"{runs.source}: approach2 needs at least 2 usable budget groups of >= {min_points} runs; "
