@@ -679,6 +679,10 @@ scalinglaws approach2 runs.csv --budget nominal_flops --json
                    help="bin the runs' flops into exactly K k-means groups in log10 FLOPs")
     p.add_argument("--min-points", type=_count, default=3, metavar="M",
                    help="fewest runs for a group's parabola (default 3)")
+    p.add_argument("--resamples", type=_count, default=0, metavar="R",
+                   help="also refit R random 80%% subsets of the runs (seeded by --seed) and print 10th-90th "
+                        "percentile intervals of the exponents, as Hoffmann et al.'s Table 2")
+    p.add_argument("--seed", type=_count, default=0, metavar="S", help="seed of the resamples (default 0)")
     _add_common(p)
     p.set_defaults(func=_run_approach2)
 
@@ -695,7 +699,8 @@ def _run_approach2(args: argparse.Namespace) -> int:
                                 extra=() if args.budget in cols or args.budget in sl.runs.CANONICAL_COLUMNS
                                 else (args.budget,))
             budget = args.budget
-        a2 = sl.approach2(runs, budget=budget, n_budgets=args.n_budgets, min_points=args.min_points)
+        a2 = sl.approach2(runs, budget=budget, n_budgets=args.n_budgets, min_points=args.min_points,
+                          resamples=args.resamples, seed=args.seed)
     if args.json:
         _print_json(a2.to_dict())
     else:

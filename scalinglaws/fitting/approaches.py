@@ -156,6 +156,8 @@ class Approach2(Reported):
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     groups: tuple[tuple[int, ...], ...] = field(default=(), repr=False)  # each group's row indices into the runs
+    params_exponent_interval: tuple[float, float] | None = None   # 10th-90th percentile over resamples
+    tokens_exponent_interval: tuple[float, float] | None = None
 
     @property
     def n_used(self) -> int:
@@ -184,9 +186,13 @@ class Approach2(Reported):
                 f"C^{self.tokens_exponent_parabola:.4f} (se {self.tokens_exponent_parabola_se:.2g})")
 
     def _body(self) -> str:
+        head = ""
+        if self.params_exponent_interval is not None:
+            (a0, a1), (b0, b1) = self.params_exponent_interval, self.tokens_exponent_interval
+            head = f"10th-90th percentile over resamples: a in [{a0:.4f}, {a1:.4f}], b in [{b0:.4f}, {b1:.4f}]\n"
         cols = {"budget": "budget C", "n_runs": "runs", "params_opt": "N_opt", "tokens_opt": "D_opt=C/6N",
                 "tokens_opt_parabola": "D_opt (D parab.)", "loss_opt": "loss at min", "used": "used"}
-        return format_rows(self.rows(), cols)
+        return head + format_rows(self.rows(), cols)
 
 
 def _budget_values(runs: Any, budget: Any, n: int) -> tuple[np.ndarray | None, str]:
@@ -211,7 +217,8 @@ def _budget_values(runs: Any, budget: Any, n: int) -> tuple[np.ndarray | None, s
 
 
 def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None, min_points: int = 3,
-              gap: float = 0.1, width: float = 0.5) -> Approach2:
+              gap: float = 0.1, width: float = 0.5, resamples: int = 0, fraction: float = 0.8,
+              seed: int | None = 0) -> Approach2:
     """Hoffmann et al.'s Approach 2 on ``runs`` (params, loss, and flops or tokens).
 
     Args:
@@ -222,6 +229,12 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
             decades wide).
         min_points: fewest runs for a group's parabola (at least 3); smaller groups are left out
             of the power laws (a note counts them).
+
+        resamples: Hoffmann et al.'s intervals (Table 2): refit ``resamples`` random subsets of
+            ``fraction`` of the runs (without replacement, ``numpy.random.default_rng(seed)``, the
+            budget groups kept) and report the 10th-90th percentiles of a and b. Subsets of 80%
+            vary less than independent datasets would, so these intervals are narrow: on 40
+            noisy synthetic sweeps (1% noise) the 80% interval held the true a in 68% of them.
 
     A group whose parabola opens downward, or whose minimum lies outside the sampled N (or D) of
     the group, is left out of the power laws with a warning naming its budget. Raises
@@ -334,6 +347,35 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
         bp = kDp = se_bp = float("nan")
     if len(used) < 3:
         warns.append(f"only {len(used)} usable budget groups: the exponents have no standard errors")
+    ia = ib = None
+    if resamples:
+        if int(resamples) != resamples or resamples < 10:
+            raise DataError(f"approach2(resamples={resamples!r}): give 0 or a whole number >= 10.", rule="bad count")
+        if not 0 < fraction < 1:
+            raise DataError(f"approach2(fraction={fraction!r}): must lie in (0, 1).", rule="bad fraction")
+        rng = np.random.default_rng(seed)
+        m = max(int(round(fraction * n)), 3)
+        draws, n_fail = [], 0
+        for _ in range(int(resamples)):
+            take = np.sort(rng.choice(n, size=m, replace=False))
+            sub = {"params": N[take], "loss": L[take], "flops": F[take], "tokens": Dtok[take]}
+            try:
+                with _warnings.catch_warnings():
+                    _warnings.simplefilter("ignore", UserWarning)
+                    r = approach2(sub, budget=Cnom[take], min_points=min_points)
+            except DataError:
+                n_fail += 1
+                continue
+            draws.append((r.params_exponent, r.tokens_exponent))
+        if len(draws) < 2:
+            raise DataError(f"approach2(resamples={resamples}): only {len(draws)} resamples had 2 usable budget "
+                            f"groups; use a larger fraction.", rule="too few points")
+        d = np.array(draws)
+        ia = (float(np.percentile(d[:, 0], 10)), float(np.percentile(d[:, 0], 90)))
+        ib = (float(np.percentile(d[:, 1], 10)), float(np.percentile(d[:, 1], 90)))
+        notes.append(f"10th-90th percentile intervals from {len(draws)} resamples of {m} of the {n} runs "
+                     f"(seed {seed}): a in [{ia[0]:.4f}, {ia[1]:.4f}], b in [{ib[0]:.4f}, {ib[1]:.4f}]"
+                     + (f"; {n_fail} resample(s) with fewer than 2 usable groups left out" if n_fail else ""))
     for w in warns:
         _warnings.warn(w, UserWarning, stacklevel=2)
     return Approach2(params_exponent=a, params_coefficient=kN, params_exponent_se=se_a,
@@ -341,7 +383,8 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
                      tokens_exponent_parabola=bp, tokens_coefficient_parabola=kDp,
                      tokens_exponent_parabola_se=se_bp, budgets=tuple(rows),
                      budget=label, n_runs=n, notes=tuple(notes), warnings=tuple(warns),
-                     groups=tuple(tuple(int(i) for i in np.sort(g)) for g in groups))
+                     groups=tuple(tuple(int(i) for i in np.sort(g)) for g in groups),
+                     params_exponent_interval=ia, tokens_exponent_interval=ib)
 
 
 # --------------------------------------------------------------------------- Approach 1
