@@ -294,6 +294,10 @@ def test_readme_numbers():
     assert (len(a2.budgets), a2.n_used) == (11, 7)
     assert (round(a2.params_exponent, 3), round(a2.tokens_exponent, 3)) == (0.523, 0.477)
     assert round(a9.params_exponent, 3) == 0.471
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        r9 = sl.approach2(runs, n_budgets=9, resamples=100)
+    assert tuple(round(v, 3) for v in r9.params_exponent_interval) == (0.446, 0.483)
     assert f"{a2.optimal_params(5.76e23):.2g}" == "9.7e+10"
 
 
