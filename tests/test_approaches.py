@@ -188,6 +188,11 @@ def test_bad_input():
     runs = synthetic.chinchilla_sweep(noise=0.0, n_per_budget=2)
     with pytest.raises(DataError, match="at least 2 usable budget groups"):
         sl.approach2(runs)
+    same_n = synthetic.chinchilla_sweep(noise=0.0, budgets=(1e19, 1e20, 1e21))
+    same_n["params"][:9] = same_n["params"][0]  # the first budget's runs all of one size
+    with pytest.warns(UserWarning, match="only 2 usable budget groups"):
+        a2 = sl.approach2(same_n)
+    assert a2.n_used == 2 and "3 distinct N" in a2.budgets[0]["reason"]
     with pytest.raises(DataError, match="no such column"):
         sl.approach2(synthetic.chinchilla_sweep(noise=0.0), budget="nominal")
     with pytest.raises(DataError, match="min_points"):

@@ -295,9 +295,9 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
                                "flops_max": float(F[g].max()), "params_opt": float("nan"),
                                "tokens_opt": float("nan"), "tokens_opt_parabola": float("nan"),
                                "loss_opt": float("nan"), "curvature": float("nan"), "used": False, "reason": ""}
-        if len(g) < min_points:
+        if len(g) < min_points or len(np.unique(N[g])) < 3:
             n_small += 1
-            row["reason"] = f"fewer than {min_points} runs"
+            row["reason"] = f"fewer than {min_points} runs or 3 distinct N"
             rows.append(row)
             continue
         x = np.log(N[g])
@@ -323,7 +323,7 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
             row["used"] = True
         rows.append(row)
     if n_small:
-        notes.append(f"{n_small} budget group(s) with fewer than {min_points} runs left out")
+        notes.append(f"{n_small} budget group(s) with fewer than {min_points} runs (or 3 distinct N) left out")
     n_bad = sum(1 for r in rows if not r["used"]) - n_small
     if n_bad:
         notes.append(f"{n_bad} budget group(s) left out for a downward or out-of-range parabola (see warnings)")
