@@ -53,6 +53,9 @@ _LAZY = {
     "seed_noise": ("fitting.checkpoints", "seed_noise"),
     "fit_checkpoints": ("fitting.checkpoints", "fit_checkpoints"),
     "compare_checkpoint_fits": ("fitting.checkpoints", "compare_checkpoint_fits"),
+    "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
+    "architecture": ("architecture", None),
+    "posterior": ("fitting.bayes", "posterior"), "Posterior": ("fitting.bayes", "Posterior"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -84,4 +87,6 @@ __all__ = [
     "fitting", "optimize", "evals", "flops", "plot", "SolverConfig", "float64",
     "bootstrap", "Bootstrap", "backtest", "approach1", "approach2", "Approach2",
     "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
+    "Architecture", "decode_throughput",
+    "posterior", "Posterior",
 ]

@@ -19,7 +19,7 @@ PKG = ROOT / "scalinglaws"
 LAYERS = {
     "errors": 0, "_jax": 0, "_numerics": 0, "_report": 0,
     "runs": 1,
-    "flops": 2,
+    "flops": 2, "architecture": 2,
     "laws": 3,
     "fitting": 4,
     "optimize": 5,
@@ -28,7 +28,7 @@ LAYERS = {
     "cli": 8, "__main__": 8,
 }
 ROOT_LAYER = 9  # ``import scalinglaws`` pulls in everything: only the shell may do it
-NAMES = {v: k for k, v in [("bottom (errors, _jax, _numerics, _report)", 0), ("runs", 1), ("flops", 2),
+NAMES = {v: k for k, v in [("bottom (errors, _jax, _numerics, _report)", 0), ("runs", 1), ("flops/architecture", 2),
                            ("laws", 3), ("fitting", 4), ("optimize", 5), ("evals", 6),
                            ("plot/synthetic", 7), ("cli", 8), ("the package root", 9)]}
 
@@ -127,3 +127,22 @@ def test_downward_and_same_layer_imports_pass():
     assert violations("scalinglaws.evals.compare", "from ..fitting import solver\nfrom .passk import pass_at_k\n") == []
     assert violations("scalinglaws.optimize", "from .best_config import best_config\n", is_package=True) == []
     assert violations("scalinglaws.cli", "def f():\n    import scalinglaws as sl\n    from . import plot\n") == []
+
+
+def _third_party_importers(top: str) -> list[str]:
+    """Modules of the package that import the third-party package ``top`` (anywhere in the file)."""
+    out = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if any(n.split(".")[0] == top for n in names):
+                out.append(_module_name(path))
+                break
+    return sorted(out)
+
+
+def test_arviz_and_numpyro_stay_behind_their_modules():
+    # arviz 0.23 and 1.x differ: one adapter holds every arviz call; numpyro only in the Bayesian fit
+    assert _third_party_importers("arviz") == ["scalinglaws.fitting._arviz"]
+    assert _third_party_importers("numpyro") == ["scalinglaws.fitting.bayes"]
