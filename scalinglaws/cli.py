@@ -3,6 +3,7 @@
     scalinglaws fit runs.csv --law chinchilla --column params="Model Size" -o fit.json
     scalinglaws optimize fit.json --flops 5.76e23 --json
     scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png
+    scalinglaws approach2 runs.csv --column params="Model Size" --column flops="Training FLOP"
     scalinglaws laws
     scalinglaws demo
 
@@ -327,6 +328,9 @@ def _run_fit(args: argparse.Namespace) -> int:
             _say(args, "backtest: refitting on the runs below the 80% flops quantile, with a bootstrap...")
             bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     d = fit.to_dict()
+    # how the runs were read, so that 'plot FIT_JSON RUNS_FILE' reads them the same way
+    d["read_runs"] = {"columns": _columns(args.column), "exclude": list(args.exclude or ()),
+                      "drop_highest_loss": int(args.drop_highest_loss)}
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
     if cv is not None:
@@ -599,9 +603,12 @@ PLOT_KINDS = ("fit", "isoflop", "frontier")
 def _add_plot(sub: Any) -> None:
     p = _verb(sub, "plot", "plot a saved fit against runs",
               "Draw a saved fit: 'fit' (loss vs training FLOPs, runs coloured by N, fitted curves),\n"
-              "'isoflop' (loss vs N at each budget, fitted profiles, optimum marked) or 'frontier'\n"
+              "'isoflop' (loss vs N per budget group, coloured by budget, Approach-2 parabolas and\n"
+              "minima, fitted profiles and optima) or 'frontier'\n"
               "(compute-optimal N* and D* vs FLOPs beside Hoffmann et al. 2022; needs no runs).\n"
-              "The file type follows the name given to -o (.png, .pdf, .svg, ...).",
+              "The file type follows the name given to -o (.png, .pdf, .svg, ...). RUNS_FILE is read\n"
+              "as 'fit -o' read it: its saved column mapping (unless --column is given) and its\n"
+              "--drop-highest-loss.",
               """
 scalinglaws plot fit.json runs.csv -o fit.png
 scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.pdf
@@ -630,16 +637,74 @@ def _run_plot(args: argparse.Namespace) -> int:
     lo, hi = args.flops_range
     if not lo < hi:
         raise _UsageError(f"{PROG} plot: --flops-range LOW HIGH needs LOW < HIGH, got {lo:g} {hi:g}.")
+    saved = json.loads(Path(args.fit_json).read_text()).get("read_runs") or {}
+    if not args.column and not args.exclude and saved.get("columns"):
+        args.column = list(saved["columns"].items())
+        args.exclude = list(saved.get("exclude") or ()) or None
+        _say(args, f"reading the runs with the column mapping saved in {args.fit_json}: "
+                   + ", ".join(f"{k}={v!r}" for k, v in saved["columns"].items()))
     with _warnings_to_stderr():
         runs = _read(args, args.runs_file) if args.runs_file is not None else None
+        if runs is not None and saved.get("drop_highest_loss"):
+            runs = runs.drop_highest("loss", int(saved["drop_highest_loss"]))
+            _say(args, f"dropped the {saved['drop_highest_loss']} highest losses, as the fit did")
         fig, (ax,) = _figure()
         if args.kind == "fit":
             plot.plot_fit(fit, runs, ax=ax)
         elif args.kind == "isoflop":
-            plot.plot_isoflop(fit, runs, ax=ax)
+            plot.isoflop(runs, fit, ax=ax)
         else:
             plot.plot_frontier(fit, flops_range=(lo, hi), ax=ax)
         _save_figure(fig, Path(args.output), args)
+    return 0
+
+
+# --------------------------------------------------------------------------- approach2
+def _add_approach2(sub: Any) -> None:
+    p = _verb(sub, "approach2", "Hoffmann et al.'s Approach 2 (isoFLOP parabolas) on run logs",
+              "Group the runs by training budget (nominal budgets from --budget COLUMN, else the runs'\n"
+              "FLOPs binned by gaps and k-means in log10 FLOPs), fit a parabola of loss in log N per\n"
+              "group, and fit power laws N_opt ~ C^a and D_opt ~ C^b to the minima. Prints the\n"
+              "per-budget table, the exponents with standard errors, notes and warnings.",
+              """
+scalinglaws approach2 runs.csv
+scalinglaws approach2 epoch.csv --column params="Model Size" --column flops="Training FLOP"
+scalinglaws approach2 runs.csv --budget nominal_flops --json
+""")
+    p.add_argument("runs_file", metavar="RUNS_FILE", help="table of runs (.csv, .tsv, .parquet, .jsonl, .json)")
+    _add_column_option(p)
+    p.add_argument("--budget", metavar="COLUMN", default=None,
+                   help="a column of nominal budgets (FLOPs) grouping the runs (default: bin the runs' flops)")
+    p.add_argument("--n-budgets", type=_count, default=None, metavar="K",
+                   help="bin the runs' flops into exactly K k-means groups in log10 FLOPs")
+    p.add_argument("--min-points", type=_count, default=3, metavar="M",
+                   help="fewest runs for a group's parabola (default 3)")
+    p.add_argument("--resamples", type=_count, default=0, metavar="R",
+                   help="also refit R random 80%% subsets of the runs (seeded by --seed) and print 10th-90th "
+                        "percentile intervals of the exponents, as Hoffmann et al.'s Table 2")
+    p.add_argument("--seed", type=_count, default=0, metavar="S", help="seed of the resamples (default 0)")
+    _add_common(p)
+    p.set_defaults(func=_run_approach2)
+
+
+def _run_approach2(args: argparse.Namespace) -> int:
+    sl = _sl()
+    with _warnings_to_stderr():
+        if args.budget is None:
+            runs, budget = _read(args, args.runs_file), "flops"
+        else:
+            cols = _columns(args.column)
+            _say(args, f"reading {args.runs_file} (nominal budgets from column {args.budget!r})...")
+            runs = sl.read_runs(args.runs_file, columns=cols or None, exclude=args.exclude or (),
+                                extra=() if args.budget in cols or args.budget in sl.runs.CANONICAL_COLUMNS
+                                else (args.budget,))
+            budget = args.budget
+        a2 = sl.approach2(runs, budget=budget, n_budgets=args.n_budgets, min_points=args.min_points,
+                          resamples=args.resamples, seed=args.seed)
+    if args.json:
+        _print_json(a2.to_dict())
+    else:
+        print(a2.report())
     return 0
 
 
@@ -651,10 +716,11 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog="examples:\n  scalinglaws demo\n  scalinglaws fit runs.csv -o fit.json\n"
                        "  scalinglaws optimize fit.json --flops 5.76e23\n"
                        "  scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png\n"
+                       "  scalinglaws approach2 runs.csv\n"
                        "  scalinglaws laws\n\nRun 'scalinglaws VERB --help' for each verb's options.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", metavar="VERB", required=True, parser_class=_Parser)
-    for add in (_add_fit, _add_optimize, _add_plot, _add_demo, _add_laws):
+    for add in (_add_fit, _add_optimize, _add_plot, _add_approach2, _add_demo, _add_laws):
         add(sub)
     return p
 

@@ -30,7 +30,7 @@ from ._jax import x64
 from .errors import DataError, LawError
 from .runs import as_runs
 
-__all__ = ["plot_fit", "plot_isoflop", "plot_frontier"]
+__all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier"]
 
 _GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape
 
@@ -190,6 +190,89 @@ def plot_isoflop(fit: Any, runs: Any, ax: Any = None, *, cmap: str = "plasma", t
     ax.set_ylabel(fit.law.target)
     ax.set_title("isoFLOP profiles")
     ax.legend(fontsize="x-small", ncol=2)
+    return ax
+
+
+@x64
+def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None, budget: Any = "flops",
+            n_budgets: int | None = None, cmap: str = "plasma", colorbar: bool = True) -> Any:
+    """IsoFLOP profiles readable on real data: loss against N, the runs coloured by their budget
+    group (one colour bar, log scale, instead of a legend entry per budget), each group's
+    Approach-2 parabola in log N and its minimum (one collection of markers).
+
+    ``approach``: an :class:`~scalinglaws.fitting.approaches.Approach2` of these runs to draw
+    from; by default ``approach2(runs, budget=budget, n_budgets=n_budgets)`` (the same binning).
+    ``fit``: a fitted (params, tokens) law to add as dashed profiles L(N, C / 6N) at each used
+    budget with its optima. The legend has at most three entries. Returns the Axes.
+    """
+    import matplotlib
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LogNorm
+
+    from .fitting.approaches import Approach2, approach2
+
+    if isinstance(runs, Approach2):
+        raise DataError("isoflop(runs, ...): pass the runs first and the Approach2 result as approach=.",
+                        rule="bad argument")
+    r = as_runs(runs, fn="isoflop")
+    for c in ("params", "loss"):
+        if c not in r:
+            raise DataError(f"{r.source}: isoflop needs column {c!r}; available: {', '.join(r.names)}.",
+                            source=r.source, column=c, rule="missing column")
+    a2 = approach if approach is not None else approach2(r, budget=budget, n_budgets=n_budgets)
+    if not a2.groups or max(max(g) for g in a2.groups) >= len(r):
+        raise DataError(f"isoflop(approach=...): the Approach2 result was not computed on these {len(r)} runs.",
+                        rule="bad argument")
+    if fit is not None:
+        _scale_law(fit)
+    N, L = np.asarray(r["params"], dtype=np.float64), np.asarray(r["loss"], dtype=np.float64)
+    ax = _axes(ax)
+    budgets = np.array([row["budget"] for row in a2.budgets])
+    lo, hi = float(budgets.min()), float(budgets.max())
+    norm = LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 1.0001)
+    cm = matplotlib.colormaps[cmap]
+    colour = np.empty(len(r))
+    for g, C in zip(a2.groups, budgets):
+        colour[list(g)] = C
+    ax.scatter(N, L, c=colour, cmap=cm, norm=norm, s=14, edgecolors="none", alpha=0.8, zorder=3)
+    mins = []
+    fitted_label = "fitted law"
+    for g, row in zip(a2.groups, a2.budgets):
+        if not row["used"]:
+            continue
+        col = cm(norm(row["budget"]))
+        n_g = N[list(g)]
+        grid = np.geomspace(float(n_g.min()), float(n_g.max()), _GRID)
+        c0, c1, c2 = row["coef"]
+        x = np.log(grid)
+        ax.plot(grid, c0 + c1 * x + c2 * x * x, color=col, lw=1.3)
+        mins.append((row["params_opt"], row["loss_opt"]))
+        if fit is not None:
+            C = row["budget"]
+            ax.plot(grid, _predict(fit, grid, C / (6.0 * grid)), color=col, lw=0.9, ls="--", label=fitted_label)
+            fitted_label = None
+    if mins:
+        m = np.array(mins)
+        ax.scatter(m[:, 0], m[:, 1], marker="D", s=36, facecolors="white", edgecolors="black", zorder=5,
+                   label="parabola minima (Approach 2)")
+    if fit is not None:
+        from .optimize import compute_optimal
+
+        used = np.array([row["budget"] for row in a2.budgets if row["used"]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            best = compute_optimal(fit, flops=used)
+        ax.scatter(np.atleast_1d(best.params), np.atleast_1d(best.loss), marker="*", s=80, color="black",
+                   zorder=6, label="fitted optimum N*")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("loss")
+    ax.set_title(f"isoFLOP profiles: N_opt ~ C^{a2.params_exponent:.3f} ({a2.n_used} budgets)")
+    if colorbar:
+        sm = ScalarMappable(norm=norm, cmap=cm)
+        sm.set_array(budgets)
+        ax.figure.colorbar(sm, ax=ax, label="training budget C (FLOPs)")
+    ax.legend(fontsize="small", loc="upper right")
     return ax
 
 
