@@ -129,8 +129,24 @@ def _power_law(C: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float
     return e, float(np.exp(lk)), se_e, se_lk
 
 
+class _PowerLaws:
+    """N_opt(C) = k_N C^a and D_opt(C) = k_D C^b of an approach's result (floats for a scalar C)."""
+
+    def optimal_params(self, flops: Any) -> Any:
+        """N_opt(C) = k_N C^a (a float for a scalar C, else an array)."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.params_coefficient * C ** self.params_exponent
+        return float(out) if out.ndim == 0 else out
+
+    def optimal_tokens(self, flops: Any) -> Any:
+        """D_opt(C) = k_D C^b (a float for a scalar C, else an array)."""
+        C = np.asarray(flops, dtype=np.float64)
+        out = self.tokens_coefficient * C ** self.tokens_exponent
+        return float(out) if out.ndim == 0 else out
+
+
 @dataclass(frozen=True)
-class Approach2(Reported):
+class Approach2(_PowerLaws, Reported):
     """Result of :func:`approach2`. ``budgets`` holds one dict per budget group (``rows()``);
     the power laws use only the groups with ``used`` true.
 
@@ -162,18 +178,6 @@ class Approach2(Reported):
     @property
     def n_used(self) -> int:
         return sum(1 for r in self.budgets if r["used"])
-
-    def optimal_params(self, flops: Any) -> Any:
-        """N_opt(C) = k_N C^a (a float for a scalar C, else an array)."""
-        C = np.asarray(flops, dtype=np.float64)
-        out = self.params_coefficient * C ** self.params_exponent
-        return float(out) if out.ndim == 0 else out
-
-    def optimal_tokens(self, flops: Any) -> Any:
-        """D_opt(C) = k_D C^b, with D_opt = C / (6 N_opt) at each budget (so b = 1 - a)."""
-        C = np.asarray(flops, dtype=np.float64)
-        out = self.tokens_coefficient * C ** self.tokens_exponent
-        return float(out) if out.ndim == 0 else out
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.budgets]
@@ -389,7 +393,7 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
 
 # --------------------------------------------------------------------------- Approach 1
 @dataclass(frozen=True)
-class Approach1(Reported):
+class Approach1(_PowerLaws, Reported):
     """Result of :func:`approach1`: the lower envelope of the training curves. ``rows()``: one
     dict per run that is the envelope over some range of FLOPs (its N, the range, the loss there).
 
@@ -409,18 +413,6 @@ class Approach1(Reported):
     n_used: int
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-
-    def optimal_params(self, flops: Any) -> Any:
-        """N_opt(C) = k_N C^a."""
-        C = np.asarray(flops, dtype=np.float64)
-        out = self.params_coefficient * C ** self.params_exponent
-        return float(out) if out.ndim == 0 else out
-
-    def optimal_tokens(self, flops: Any) -> Any:
-        """D_opt(C) = k_D C^b."""
-        C = np.asarray(flops, dtype=np.float64)
-        out = self.tokens_coefficient * C ** self.tokens_exponent
-        return float(out) if out.ndim == 0 else out
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.segments]
