@@ -319,3 +319,76 @@ def plot_frontier(fit: Any, flops_range: tuple[float, float] = (1e18, 1e25), ax:
     ax.set_title("compute-optimal frontier")
     ax.legend(fontsize="small")
     return ax
+
+
+@x64
+def plot_residuals(fit: Any, runs: Any, ax: Any = None, *, against: str = "flops", cmap: str = "viridis") -> Any:
+    """Residuals of the fit against training FLOPs (``against="flops"``) or N (``"params"``), in
+    the space the fit minimised (log loss by default: ``log L_obs - log L_fit``), runs coloured by
+    N, with a zero line and the residuals' root mean square as a band. Returns the Axes."""
+    if against not in ("flops", "params"):
+        raise LawError(f"`plot_residuals(against=...)` must be 'flops' or 'params', got {against!r}.",
+                       rule="bad argument", value=against)
+    _scale_law(fit)
+    c = _columns(runs)
+    pred = _predict(fit, c["params"], c["tokens"])
+    space = getattr(getattr(fit, "objective_spec", None), "space", "log")
+    res = np.log(c["loss"]) - np.log(pred) if space == "log" else c["loss"] - pred
+    from matplotlib.colors import LogNorm
+
+    ax = _axes(ax)
+    x = c[against]
+    sc = ax.scatter(x, res, c=c["params"], cmap=cmap, norm=LogNorm(), s=18, edgecolors="none")
+    ax.figure.colorbar(sc, ax=ax, label="parameters N")
+    rms = float(np.sqrt(np.mean(res * res)))
+    ax.axhline(0.0, color="0.3", lw=1)
+    ax.axhspan(-rms, rms, color="0.5", alpha=0.15, lw=0, label=f"rms {rms:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("training FLOPs C" if against == "flops" else "parameters N")
+    ax.set_ylabel("residual, log loss (observed - fit)" if space == "log" else "residual, loss (observed - fit)")
+    ax.set_title(f"residuals of the {fit.law.name} fit")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+@x64
+def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
+                       flops_range: tuple[float, float] | None = None, level: float = 0.9) -> Any:
+    """The compute-optimal loss L*(C) against training FLOPs, with the runs as points and, when
+    given a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a posterior) instead of a Fit, a
+    ``level`` band re-solved at every draw. The budgets beyond the largest run are marked as
+    extrapolation. Returns the Axes."""
+    from .optimize import compute_optimal
+
+    fit = getattr(fit_or_sample, "fit", fit_or_sample)
+    _scale_law(fit)
+    c = _columns(runs) if runs is not None else None
+    if flops_range is None:
+        if c is None:
+            raise DataError("`plot_loss_frontier`: give runs= or flops_range=(low, high).", rule="missing argument")
+        flops_range = (float(c["flops"].min()) / 3, float(c["flops"].max()) * 100)
+    lo, hi = (float(v) for v in flops_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise DataError(f"`plot_loss_frontier(flops_range=...)` must be (low, high) with 0 < low < high, "
+                        f"got {flops_range}.", rule="bad range")
+    C = np.geomspace(lo, hi, 60)
+    ax = _axes(ax)
+    with warnings.catch_warnings():  # extrapolation is marked on the figure
+        warnings.simplefilter("ignore", UserWarning)
+        best = compute_optimal(fit_or_sample, flops=C)
+    if hasattr(best, "interval") and getattr(best, "draws", None) is not None:
+        b_lo, b_hi = best.interval(level)["loss"]
+        ax.fill_between(C, b_lo, b_hi, color="C0", alpha=0.25, lw=0, label=f"{level:.0%} interval")
+    ax.plot(C, best.loss, color="C0", lw=2, label=f"L*(C), {fit.law.name} fit")
+    if c is not None:
+        ax.scatter(c["flops"], c["loss"], s=10, color="0.35", alpha=0.7, edgecolors="none", label="runs")
+        top = float(c["flops"].max())
+        if top < hi:
+            ax.axvspan(top, hi, color="0.85", alpha=0.5, lw=0, label="extrapolation")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training FLOPs C")
+    ax.set_ylabel("loss")
+    ax.set_title("compute-optimal loss")
+    ax.legend(fontsize="small")
+    return ax

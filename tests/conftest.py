@@ -53,3 +53,17 @@ def epoch_runs():
 @pytest.fixture(scope="session")
 def epoch_fit(epoch_runs):
     return sl.fit(sl.laws.Chinchilla(), epoch_runs)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_code():
+    """Free each test module's compiled XLA executables when it ends. The suite compiles thousands
+    of them in one process; each holds memory mappings, and a process that reaches the kernel's
+    vm.max_map_count (65,530 by default) aborts inside the next compile."""
+    yield
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()

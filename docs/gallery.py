@@ -1,0 +1,59 @@
+"""Write one PNG of each main figure, drawn from the bundled synthetic sweep, to docs/gallery/.
+
+    python docs/gallery.py [--out docs/gallery] [--boot 200]
+
+Every figure comes from ``scalinglaws.plot`` on ``data/synthetic_chinchilla.csv`` (rebuilt in
+memory when the file is missing), so the gallery runs on a fresh clone without other data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+import scalinglaws as sl
+from scalinglaws import plot, synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "gallery"))
+    ap.add_argument("--boot", type=int, default=200)
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = ROOT / "data" / "synthetic_chinchilla.csv"
+    runs = sl.read_runs(csv if csv.exists() else synthetic.demo_sweep())
+    fit = sl.fit(sl.laws.Chinchilla(), runs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bs = sl.bootstrap(fit, runs, n=args.boot, seed=0, starts=1, progress=False)
+        figures = {
+            "fit": lambda ax: plot.plot_fit(fit, runs, ax=ax),
+            "isoflop": lambda ax: plot.isoflop(runs, fit, ax=ax),
+            "frontier": lambda ax: plot.plot_frontier(fit, ax=ax),
+            "loss_frontier": lambda ax: plot.plot_loss_frontier(bs, runs, ax=ax),
+            "residuals_flops": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="flops"),
+            "residuals_params": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="params"),
+        }
+        for name, draw in figures.items():
+            fig, ax = plt.subplots(figsize=(6.4, 4.8))
+            draw(ax)
+            fig.tight_layout()
+            path = out / f"{name}.png"
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
