@@ -365,10 +365,12 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     Warns (and lists in ``.warnings``) when an R-hat exceeds 1.01, a bulk ESS is below 400 or
     some transitions diverged.
 
-    >>> post = sl.posterior(fit, runs, chains=4, draws=1000)                  # doctest: +SKIP
-    >>> post.interval(0.95)["alpha"], post.rhat["alpha"]                      # doctest: +SKIP
-    >>> sl.compute_optimal(post, flops=1e23).interval(0.9)["params"]          # doctest: +SKIP
-    >>> mean, lo, hi = post.predict(params=7e10, tokens=1.4e12, level=0.9)    # doctest: +SKIP
+    Example (a sampling run, so not a doctest; ``tests/test_bayes.py`` runs it)::
+
+        post = sl.posterior(fit, runs, chains=4, draws=1000)
+        post.interval(0.95)["alpha"], post.rhat["alpha"]
+        sl.compute_optimal(post, flops=1e23).interval(0.9)["params"]
+        mean, lo, hi = post.predict(params=7e10, tokens=1.4e12, level=0.9)
     """
     if not isinstance(fit, Fit):
         raise LawError(f"`posterior(fit, ...)`: expected a Fit from sl.fit, got {type(fit).__name__}.",
