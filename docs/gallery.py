@@ -40,6 +40,7 @@ def main() -> int:
             "fit": lambda ax: plot.plot_fit(fit, runs, ax=ax),
             "isoflop": lambda ax: plot.isoflop(runs, fit, ax=ax),
             "frontier": lambda ax: plot.plot_frontier(fit, ax=ax),
+            "tokens_per_param": lambda ax: plot.plot_tokens_per_param(fit, ax=ax),
             "loss_frontier": lambda ax: plot.plot_loss_frontier(bs, runs, ax=ax),
             "residuals_flops": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="flops"),
             "residuals_params": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="params"),

@@ -392,3 +392,36 @@ def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
     ax.set_title("compute-optimal loss")
     ax.legend(fontsize="small")
     return ax
+
+
+@x64
+def plot_tokens_per_param(fit: Any, flops_range: tuple[float, float] = (1e18, 1e25), ax: Any = None, *,
+                          references: Mapping[str, Mapping[str, float]] | None = None) -> Any:
+    """Compute-optimal tokens per parameter D*/N* against the training budget C, for the fit
+    (solid) and for published Chinchilla-form laws (dashed; default Hoffmann et al. 2022 and
+    Besiroglu et al. 2024 (Epoch), ``references={}`` for none). Returns the Axes."""
+    from . import laws
+    from .optimize import compute_optimal
+    from .synthetic import EPOCH, HOFFMANN
+
+    _scale_law(fit)
+    lo, hi = (float(v) for v in flops_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise DataError(f"`plot_tokens_per_param(flops_range=...)` must be (low, high) with 0 < low < high, "
+                        f"got {flops_range}.", rule="bad range")
+    refs = {"Hoffmann et al. 2022": HOFFMANN, "Besiroglu et al. 2024 (Epoch)": EPOCH} if references is None \
+        else dict(references)
+    ax = _axes(ax)
+    C = np.geomspace(lo, hi, _GRID)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ax.plot(C, compute_optimal(fit, flops=C).tokens_per_param, color="C0", lw=2, label=f"{fit.law.name} fit")
+        for i, (name, p) in enumerate(refs.items()):
+            r = compute_optimal(laws.Chinchilla(), flops=C, params=p)
+            ax.plot(C, r.tokens_per_param, color=f"C{i + 1}", lw=1.2, ls="--", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("training FLOPs C")
+    ax.set_ylabel("tokens per parameter D*/N*")
+    ax.set_title("compute-optimal tokens per parameter")
+    ax.legend(fontsize="small")
+    return ax

@@ -82,5 +82,25 @@ def test_gallery_script_writes_one_png_per_figure(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names == sorted(["fit.png", "isoflop.png", "frontier.png", "loss_frontier.png", "residuals_flops.png",
-                            "residuals_params.png"])
+                            "residuals_params.png", "tokens_per_param.png"])
     assert all((tmp_path / n).stat().st_size > 10_000 for n in names)  # a drawn figure, not an empty canvas
+
+
+def test_tokens_per_param_against_the_closed_form(fitted):
+    _, fit, _ = fitted
+    ax = plot.plot_tokens_per_param(fit)
+    assert [l.get_label() for l in ax.lines] == ["chinchilla fit", "Hoffmann et al. 2022", "Besiroglu et al. 2024 (Epoch)"]
+    assert ax.get_ylabel() == "tokens per parameter D*/N*"
+    # Hoffmann et al. eq. 4: N* = G (C/6)^(beta/(alpha+beta)), D* = C / (6 N*), written out here
+    for line, p in zip(ax.lines, (fit.params, synthetic.HOFFMANN, synthetic.EPOCH)):
+        C, tpp = line.get_data()
+        a, b = p["alpha"], p["beta"]
+        G = (a * p["A"] / (b * p["B"])) ** (1 / (a + b))
+        N = G * (C / 6) ** (b / (a + b))
+        np.testing.assert_allclose(tpp, C / (6 * N) / N, rtol=1e-9)
+    plt.close(ax.figure)
+    ax = plot.plot_tokens_per_param(fit, references={})
+    assert len(ax.lines) == 1
+    plt.close(ax.figure)
+    with pytest.raises(sl.DataError):
+        plot.plot_tokens_per_param(fit, flops_range=(1e20, 1e19))
