@@ -3,6 +3,8 @@
 ``total_flops=`` is the total (training + inference) budget in every solver;
 ``compute_optimal(fit, flops=...)`` (no inference) also accepts it as ``total_flops=``.
 """
+from .architecture_search import (ArchitectureConfig, ArchitectureSearch, ArchitectureSpace, architecture_search,
+                                  best_architecture_config, pareto_mask, query_dollars, query_flops)
 from .adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
 from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, SettingGrid,
                           accuracy_model, best_config, exchange_multiplier, frontier, sigmoid_link,
@@ -19,4 +21,5 @@ __all__ = ["Allocation", "compute_optimal", "InferenceAllocation", "inference_aw
            "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router",
            "best_split", "Split", "SplitPoint",
            "VerifierAccuracyModel", "MajorityVoteAccuracyModel", "verifier_accuracy", "fit_verifier",
-           "VerifierRates"]
+           "VerifierRates", "ArchitectureSpace", "ArchitectureSearch", "architecture_search", "pareto_mask",
+           "ArchitectureConfig", "best_architecture_config", "query_flops", "query_dollars"]

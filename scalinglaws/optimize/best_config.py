@@ -525,9 +525,10 @@ def _sizes(sizes: Any, fn: str) -> np.ndarray:
 # public API
 
 @x64
-def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, accuracy_model: AccuracyModel,
-                samples: Any = None, tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,
-                sizes: Any = None, params: Mapping[str, float] | None = None) -> Config:
+def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, queries: float,
+                accuracy_model: AccuracyModel, samples: Any = None, tokens_per_sample: Any = 1000.0,
+                prompt_tokens: float = 0.0, sizes: Any = None, params: Mapping[str, float] | None = None,
+                architectures: Any = None, **architecture_options: Any) -> Config:
     """The (N, D, k or T) maximising predicted accuracy when ``total_flops`` pays
     for training (6 N D) and ``queries`` queries of 2 N (prompt_tokens + k T) FLOPs each.
 
@@ -543,8 +544,30 @@ def best_config(fit_or_law: Any = None, *, total_flops: float, queries: float, a
     posterior) of the loss fit: the answer is then re-solved at every draw and the result's
     ``interval(level)`` / ``se()`` give the spread of its scalar quantities (the point result
     is the one of the point fit). The accuracy model is held fixed.
+
+    ``architectures=[Architecture, ...]``: choose the architecture too, each with its own N and
+    its own per-query cost (attention term, prefill and decode apart; or dollars on the decode
+    roofline with ``total_dollars=``, ``hardware=``, ``price_per_hour=``): see
+    :func:`~scalinglaws.optimize.architecture_search.best_architecture_config`, which takes the
+    other keyword arguments; returns an ``ArchitectureConfig``.
     """
     fn = "best_config"
+    if architectures is not None:
+        from .architecture_search import best_architecture_config
+
+        if sizes is not None or is_sample(fit_or_law):
+            raise LawError(f"`{fn}(architectures=...)`: N is each architecture's own; sizes= and a Bootstrap "
+                           "do not combine with it.", rule="bad argument")
+        return best_architecture_config(fit_or_law, architectures=architectures, total_flops=total_flops,
+                                        queries=queries, accuracy_model=accuracy_model, samples=samples,
+                                        tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens,
+                                        params=params, **architecture_options)
+    if architecture_options:
+        raise LawError(f"`{fn}`: {sorted(architecture_options)} go with architectures=[...] only.",
+                       rule="bad argument", value=sorted(architecture_options))
+    if total_flops is None:
+        raise LawError(f"`{fn}` needs total_flops= (the training + inference budget in FLOPs).",
+                       rule="missing argument")
     if is_sample(fit_or_law):
         if params is not None:
             raise LawError(f"`{fn}`: params= goes with a Law, not with a Bootstrap.", rule="bad argument")
