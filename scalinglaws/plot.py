@@ -30,7 +30,7 @@ from ._jax import x64
 from .errors import DataError, LawError
 from .runs import as_runs
 
-__all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier"]
+__all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier", "architecture_pareto"]
 
 _GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape
 
@@ -423,5 +423,38 @@ def plot_tokens_per_param(fit: Any, flops_range: tuple[float, float] = (1e18, 1e
     ax.set_xlabel("training FLOPs C")
     ax.set_ylabel("tokens per parameter D*/N*")
     ax.set_title("compute-optimal tokens per parameter")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def architecture_pareto(result: Any, ax: Any = None, *, logx: bool = True) -> Any:
+    """Predicted loss against decode throughput for every candidate of an
+    :class:`~scalinglaws.optimize.ArchitectureSearch`: all candidates (grey; hollow where they miss
+    a target), the loss-throughput Pareto set (highlighted and joined), and the chosen
+    architecture (a star). Returns the Axes."""
+    needed = ("losses", "throughputs", "pareto", "feasible", "index")
+    if not all(hasattr(result, k) for k in needed):
+        raise LawError(f"`architecture_pareto(result=...)` must be an ArchitectureSearch (from "
+                       f"sl.optimize.architecture_search), got {type(result).__name__}.", rule="bad argument",
+                       value=type(result).__name__)
+    L = np.asarray(result.losses, dtype=np.float64)
+    T = np.asarray(result.throughputs, dtype=np.float64)
+    par = np.asarray(result.pareto, dtype=bool)
+    ok = np.asarray(result.feasible, dtype=bool)
+    ax = _axes(ax)
+    ax.scatter(T[ok], L[ok], s=14, color="0.6", label=f"candidates ({int(ok.sum())} meet the targets)")
+    if (~ok).any():
+        ax.scatter(T[~ok], L[~ok], s=14, facecolors="none", edgecolors="0.6",
+                   label=f"miss a target ({int((~ok).sum())})")
+    order = np.argsort(T[par])
+    ax.plot(T[par][order], L[par][order], "-o", color="C3", ms=5, lw=1.2, label=f"Pareto set ({int(par.sum())})")
+    i = int(result.index)
+    ax.plot([T[i]], [L[i]], "*", color="C0", ms=16, mec="k", label="chosen", zorder=5)
+    if logx:
+        ax.set_xscale("log")
+    hw = getattr(getattr(result, "throughput", None), "hardware", None)
+    ax.set_xlabel("decode throughput (tokens/s per accelerator" + (f", {hw.name}" if hw is not None else "") + ")")
+    ax.set_ylabel("predicted loss")
+    ax.set_title("architectures: loss against decode throughput")
     ax.legend(fontsize="small")
     return ax
