@@ -101,6 +101,35 @@ def _columns(pairs: Sequence[tuple[str, str]] | None) -> dict[str, str]:
     return out
 
 
+_ARCH_INT = ("d_model", "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "head_dim")
+_ARCH_BOOL = ("gated_mlp", "tied_embeddings")
+
+
+def _arch_spec(text: str) -> dict[str, Any]:
+    """d_model=2048,n_layers=16,... -> {"d_model": 2048, ...} (checked by Architecture later)."""
+    out: dict[str, Any] = {}
+    for item in filter(None, (t.strip() for t in str(text).split(","))):
+        key, sep, val = item.partition("=")
+        key, val = key.strip(), _unquote(val)
+        if not sep or key not in (*_ARCH_INT, *_ARCH_BOOL, "name"):
+            raise argparse.ArgumentTypeError(
+                f"expected key=value pairs with keys {', '.join((*_ARCH_INT, *_ARCH_BOOL, 'name'))}, got {item!r}")
+        if key in _ARCH_INT:
+            try:
+                out[key] = int(val)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{key} must be a whole number, got {val!r}") from None
+        elif key in _ARCH_BOOL:
+            if val.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise argparse.ArgumentTypeError(f"{key} must be true or false, got {val!r}")
+            out[key] = val.lower() in ("true", "1", "yes")
+        else:
+            out[key] = val
+    if not out:
+        raise argparse.ArgumentTypeError(f"expected key=value pairs, e.g. d_model=2048,n_layers=16,..., got {text!r}")
+    return out
+
+
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
@@ -378,6 +407,15 @@ evals.csv --law sigmoid_link -o link.json') to choose N, D and the samples per q
 together for the best predicted accuracy (T tokens per sample): pass@k from
 independent samples, Brown et al.'s coverage law (--coverage-exponent), or the Beta
 model (--concentration).
+With --architecture ARCHS_JSON (a JSON list of architectures: objects with d_model,
+n_layers, ffn_size, n_heads, vocab_size and optionally n_kv_heads, head_dim, gated_mlp,
+tied_embeddings, name) or repeated --arch d_model=...,n_layers=...,..., the architecture is
+chosen too: each has its own N and per-query FLOPs (prefill and decode apart, with the
+attention term); without --link the lowest-loss one is chosen (one sample per query):
+
+scalinglaws optimize fit.json --flops 1e23 --queries 1e10 --tokens-per-query 1000 \
+    --arch name=mha,d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \
+    --arch name=small,d_model=1024,n_layers=16,ffn_size=4096,n_heads=16,vocab_size=32000
 """)
     p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
     p.add_argument("--flops", type=_positive, action="extend", nargs="+", required=True, metavar="C",
@@ -394,11 +432,49 @@ model (--concentration).
                    help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
     p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
                    help="with --link: candidate samples per query (default 1, 2, 4, ..., 1024)")
+    p.add_argument("--architecture", metavar="ARCHS_JSON", default=None,
+                   help="a JSON list of candidate architectures: choose the architecture with N, D (and k)")
+    p.add_argument("--arch", type=_arch_spec, action="append", default=None, metavar="KEY=VALUE,...",
+                   help="one candidate architecture, e.g. d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,"
+                        "n_kv_heads=8,vocab_size=32000,name=gqa (repeatable)")
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
                         "N -o FIT_JSON' (compute-optimal and --queries allocations)")
     _add_common(p)
     p.set_defaults(func=_run_optimize)
+
+
+def _architectures(args: argparse.Namespace) -> list[Any]:
+    """The candidate architectures of --architecture FILE and --arch (errors name the file and item)."""
+    sl = _sl()
+    specs: list[tuple[str, Any]] = []
+    if args.architecture is not None:
+        path = Path(args.architecture)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise sl.DataError(f"{path}: not JSON ({e.msg} at line {e.lineno}); expected a list of architectures.",
+                               source=str(path), rule="not json") from None
+        if isinstance(data, dict) and "architectures" in data:
+            data = data["architectures"]
+        if not isinstance(data, list) or not data:
+            raise sl.DataError(f"{path}: expected a non-empty JSON list of architecture objects, got "
+                               f"{type(data).__name__}.", source=str(path), rule="not a list")
+        specs += [(f"{path}: item {i}", d) for i, d in enumerate(data)]
+    specs += [(f"--arch #{i + 1}", d) for i, d in enumerate(args.arch or [])]
+    out = []
+    for where, d in specs:
+        if not isinstance(d, dict):
+            raise sl.DataError(f"{where}: expected an object of architecture fields, got {type(d).__name__}.",
+                               rule="not an object")
+        try:
+            out.append(sl.Architecture(**d))
+        except TypeError as e:
+            raise sl.LawError(f"{where}: {e}; fields: d_model, n_layers, ffn_size, n_heads, vocab_size (required), "
+                              f"n_kv_heads, head_dim, gated_mlp, tied_embeddings, name.", rule="bad architecture")
+        except sl.LawError as e:
+            raise sl.LawError(f"{where}: {e.message}", rule=e.rule, value=e.value) from None
+    return out
 
 
 def _allocate(args: argparse.Namespace, fit: Any) -> Any:
@@ -408,6 +484,21 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
     if (args.queries is None) != (args.tokens_per_query is None):
         raise sl.LawError("--queries and --tokens-per-query go together: give both or neither.",
                           rule="missing option")
+    archs = _architectures(args)
+    if archs:
+        if args.queries is None:
+            raise sl.LawError("--architecture/--arch need --queries and --tokens-per-query (each architecture's "
+                              "serving cost is what sets them apart).", rule="missing option")
+        if args.link is not None:
+            model: Any = sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link),
+                                                           coverage_exponent=args.coverage_exponent,
+                                                           concentration=args.concentration)
+            samples = args.samples
+        else:
+            model, samples = None, [1.0]
+        return ("architectures", [sl.best_config(fit, total_flops=float(c), queries=args.queries,
+                                                 accuracy_model=model, tokens_per_sample=args.tokens_per_query,
+                                                 samples=samples, architectures=archs) for c in flops])
     if args.link is not None:
         if args.queries is None:
             raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
@@ -424,6 +515,11 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
 _CONFIG_FIELDS = ("total_flops", "queries", "params", "tokens", "tokens_per_param", "samples", "tokens_per_sample",
                   "accuracy", "loss", "per_query_flops", "train_flops", "inference_flops", "train_share",
                   "inference_share")
+
+
+_ARCH_CONFIG_FIELDS = ("total", "queries", "params", "tokens", "tokens_per_param", "samples", "tokens_per_sample",
+                       "accuracy", "loss", "per_query_flops", "train_flops", "inference_flops", "train_share",
+                       "inference_share")
 
 
 def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
@@ -454,6 +550,17 @@ def _run_optimize(args: argparse.Namespace) -> int:
         fit = _load_bootstrap(args, fit)
     with _warnings_to_stderr():
         alloc = _allocate(args, fit)
+    if isinstance(alloc, tuple) and alloc[0] == "architectures":
+        fields = [k for k in _ARCH_CONFIG_FIELDS if args.link is not None or k != "accuracy"]
+        rows = [{"architecture": c.architecture.to_dict(), **{k: getattr(c, k) for k in fields}} for c in alloc[1]]
+        if args.json:
+            _print_json(rows)
+        else:
+            print(f"configuration over {len(alloc[1][0].architectures)} architectures ({_law_name(fit)} loss fit"
+                  + (f", link {args.link})" if args.link else "; lowest loss, one sample per query)") + ":")
+            for c in alloc[1]:
+                print(c.report())
+        return 0
     if isinstance(alloc, list):  # best_config per budget
         rows = [{k: getattr(c, k) for k in _CONFIG_FIELDS} for c in alloc]
         if args.json:

@@ -350,3 +350,79 @@ def test_architecture_pareto_figure():
         plt.close(ax.figure)
     with pytest.raises(sl.LawError, match="ArchitectureSearch"):
         plot.architecture_pareto(object())
+
+
+# ---- the CLI ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fit_json(tmp_path_factory):
+    """Hoffmann et al.'s Approach 3 written as a fit file by hand (the fields load_fit reads)."""
+    import json
+
+    h = HOFFMANN
+    public = {"E": math.exp(h["e"]), "A": math.exp(h["a"]), "B": math.exp(h["b"]), "alpha": h["alpha"],
+              "beta": h["beta"]}
+    d = {"law": {"name": "chinchilla", "config": {}, "custom": False},
+         "objective": {"name": "huber", "space": "log", "delta": 1e-3}, "params": public, "internal": dict(h),
+         "objective_value": 0.0, "n_obs": 0, "n_best_basin": 1, "data_hash": "hoffmann-approach-3"}
+    path = tmp_path_factory.mktemp("arch_cli") / "fit.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+MHA = "name=mha,d_model=2048,n_layers=16,ffn_size=5504,n_heads=32,vocab_size=32000"
+SMALL = "name=small,d_model=1024,n_layers=12,ffn_size=2816,n_heads=16,vocab_size=32000"
+
+
+def test_cli_optimize_over_architectures(fit_json, tmp_path, capsys):
+    import json
+
+    from scalinglaws.cli import main
+
+    archs = tmp_path / "archs.json"
+    archs.write_text(json.dumps([dict(kv.split("=") for kv in s.split(",")) | {
+        k: int(v) for k, v in (kv.split("=") for kv in s.split(",")) if k != "name"} for s in (MHA, SMALL)]))
+    base = ["optimize", str(fit_json), "--flops", "1e22", "--queries", "1e9", "--tokens-per-query", "500", "--json"]
+    assert main(base + ["--architecture", str(archs)]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    assert main(base + ["--arch", MHA, "--arch", SMALL]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == from_file and "accuracy" not in rows[0]
+    fit = sl.load_fit(fit_json)
+    mha, small = (sl.Architecture(**{k: (v if k == "name" else int(v)) for k, v in (kv.split("=") for kv in s.split(","))})
+                  for s in (MHA, SMALL))
+    E, A, B = (fit.params[k] for k in ("E", "A", "B"))
+    al, be = fit.params["alpha"], fit.params["beta"]
+    losses = {}
+    for a in (mha, small):  # lowest loss: D from the budget left after 1e9 queries of 500 decode steps
+        per_q = sum(2.0 * a.decode_params + 2.0 * a.n_layers * t * a.d_attn for t in range(1, 501))
+        D = (1e22 - 1e9 * per_q) / (6.0 * a.params)
+        losses[a.name] = E + A / a.params ** al + B / D ** be
+    best = min(losses, key=losses.get)
+    assert rows[0]["architecture"]["name"] == best
+    assert rows[0]["loss"] == pytest.approx(losses[best], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--arch", "d_model=2048,layers=16"], "keys"),
+    (["--arch", "d_model=2048,n_layers=16,ffn_size=5504,n_heads=32,n_kv_heads=5,vocab_size=32000"],
+     "--arch #1: .*divisible by n_kv_heads"),
+    (["--arch", "d_model=2048,n_layers=16"], "--arch #1: .*required"),
+    (["--architecture", "MISSING.json"], "MISSING.json"),
+])
+def test_cli_architecture_errors(fit_json, capsys, extra, needle):
+    import re
+
+    from scalinglaws.cli import main
+
+    rc = main(["optimize", str(fit_json), "--flops", "1e22", "--queries", "1e9", "--tokens-per-query", "500", *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and re.search(needle, err), err
+    assert "Traceback" not in err
+
+
+def test_cli_architecture_needs_queries(fit_json, capsys):
+    from scalinglaws.cli import main
+
+    assert main(["optimize", str(fit_json), "--flops", "1e22", "--arch", MHA]) == 2
+    assert "--queries" in capsys.readouterr().err

@@ -552,11 +552,18 @@ class ArchitectureConfig(Reported):
         a = self.architecture
         return (f"[[ArchitectureConfig]] {a.name or 'architecture ' + str(self.index)} (N = {self.params:.4g}, "
                 f"{a.n_heads} heads / {a.n_kv_heads} KV), D = {self.tokens:.4g}, k = {self.samples:g} x "
-                f"T = {self.tokens_per_sample:g}: accuracy {self.accuracy:.4f} (loss {self.loss:.4f}); training "
+                f"T = {self.tokens_per_sample:g}: " + (f"loss {self.loss:.4f}" if math.isnan(self.accuracy) else
+                                                       f"accuracy {self.accuracy:.4f} (loss {self.loss:.4f})") +
+                "; training "
                 f"{100 * self.train_share:.1f}% of {self.total:.4g} {self.budget}")
 
     def _body(self) -> str:
         return format_rows(self.rows())
+
+
+def _minus_loss(loss: Any, x: Any) -> np.ndarray:
+    """The score without an accuracy model: minus the loss (never rises with loss)."""
+    return -np.asarray(loss, dtype=np.float64) + 0.0 * np.asarray(x, dtype=np.float64)
 
 
 @x64
@@ -576,6 +583,8 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
     first by ``price_per_hour / 3600 / (train_utilization peak_flops)``), the loss is the law's at
     (architecture, D) and the accuracy ``accuracy_model(loss, x)``; the best of all is returned.
     ``fit_or_law`` None means Hoffmann et al.'s Chinchilla law (as in ``best_config``).
+    ``accuracy_model=None``: choose the lowest predicted loss instead (one sample per query unless
+    ``samples=`` says otherwise; ``accuracy`` is then NaN).
     """
     from .best_config import HOFFMANN, _check_monotone, _problem  # the same parsing of samples, tokens and accuracy model
     from ..laws.loss import Chinchilla
@@ -592,8 +601,14 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
         fit_or_law, params = Chinchilla(), HOFFMANN
         notes.append("loss law: Hoffmann et al. (2022) Approach 3, unrounded (no fit given)")
     law, p, _ = _resolve(fit_or_law, params, fn)
+    loss_only = accuracy_model is None
+    if loss_only:
+        if samples is None:
+            samples = 1.0
+        notes.append("no accuracy model: the lowest predicted loss is chosen (accuracy NaN)")
     # the setting grid and the accuracy model, parsed as best_config parses them (law checked above)
-    pr = _problem(Chinchilla(), HOFFMANN, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
+    pr = _problem(Chinchilla(), HOFFMANN, _minus_loss if loss_only else accuracy_model, samples, tokens_per_sample,
+                  prompt_tokens, fn)
     notes += [n for n in pr.notes if not n.startswith("loss law")]
     Q = float(as_array("queries", queries, fn, strict=False))
     if (total_flops is None) == (total_dollars is None):
@@ -652,6 +667,9 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
     j = int(j_best[i])
     tr, inf_cost = float(train_cost[i, j]), float(Q * qcost[i, j])
     tf, inf_f = float(train_flops[i, j]), float(Q * qflops[i, j])
+    if loss_only:
+        acc = np.full_like(acc, np.nan)
+        cand_acc = np.where(np.isfinite(cand_acc), np.nan, cand_acc)
     if pr.k.size > 1 and j == pr.k.size - 1:
         notes.append(f"best setting is the largest searched ({pr.x[j]:g})")
     return ArchitectureConfig(
@@ -662,5 +680,5 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
         inference_cost=inf_cost, train_flops=tf, inference_flops=inf_f, train_share=tr / total,
         inference_share=inf_cost / total, axis=pr.axis, architectures=archs, candidate_accuracy=cand_acc,
         candidate_loss=loss[rows, j_best], candidate_tokens=D[rows, j_best],
-        candidate_setting=np.where(np.isnan(cand_acc), np.nan, pr.x[j_best]), notes=tuple(notes),
+        candidate_setting=np.where(np.isfinite(loss[rows, j_best]), pr.x[j_best], np.nan), notes=tuple(notes),
         warnings=tuple(warns))
