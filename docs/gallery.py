@@ -23,6 +23,16 @@ from scalinglaws import plot, synthetic
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def architecture_example():
+    """Shapes of a 1B (non-embedding) model under Bian et al. 2025b's published coefficients, on an A100-40GB."""
+    bian = {"a0": 2.697, "a1": 0.0974, "a2": 0.0078, "b0": 0.3870, "b1": 0.0063, "b2": 0.0065}
+    law = sl.laws.ArchitectureConditional(reference={"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28})
+    space = sl.optimize.ArchitectureSpace(d_model=range(1536, 3585, 256), n_layers=(16,),
+                                          mlp_attention_ratio=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0), gqa=(1, 2, 4, 8))
+    return sl.optimize.architecture_search(law, params=bian, space=space, non_embedding_params=1e9, tokens=1e11,
+                                           hardware="A100-40GB", batch=32, context=5120)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "docs" / "gallery"))
@@ -36,6 +46,7 @@ def main() -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bs = sl.bootstrap(fit, runs, n=args.boot, seed=0, starts=1, progress=False)
+        search = architecture_example()
         figures = {
             "fit": lambda ax: plot.plot_fit(fit, runs, ax=ax),
             "isoflop": lambda ax: plot.isoflop(runs, fit, ax=ax),
@@ -44,6 +55,7 @@ def main() -> int:
             "loss_frontier": lambda ax: plot.plot_loss_frontier(bs, runs, ax=ax),
             "residuals_flops": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="flops"),
             "residuals_params": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="params"),
+            "architecture_pareto": lambda ax: plot.architecture_pareto(search, ax=ax),
         }
         for name, draw in figures.items():
             fig, ax = plt.subplots(figsize=(6.4, 4.8))
