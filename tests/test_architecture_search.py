@@ -426,3 +426,43 @@ def test_cli_architecture_needs_queries(fit_json, capsys):
 
     assert main(["optimize", str(fit_json), "--flops", "1e22", "--arch", MHA]) == 2
     assert "--queries" in capsys.readouterr().err
+
+
+# ---- README ---------------------------------------------------------------------------------
+
+def test_readme_architecture_example_runs_and_prints_what_it_computes():
+    """README.md's architecture-search block, as it stands: it runs, and every commented bare
+    expression equals the numbers its comment prints (at the printed precision; strings appear
+    in the comment)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from test_readme_example import NUMBER, commented_expressions, within_printed_precision
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("### Architecture search, and the architecture in the total budget", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section.split("\n## ", 1)[0], re.S).group(1)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    plt.close("all")
+    checked = 0
+    for source, comment in commented_expressions(code):
+        value = eval(source, ns)
+        items = value if isinstance(value, tuple) else (value,)
+        numbers = [v for v in items if not isinstance(v, str)]
+        for v in items:
+            if isinstance(v, str):
+                assert repr(v) in comment, (source, v, comment)
+        printed = re.findall(NUMBER, comment)[:len(numbers)]
+        assert len(printed) == len(numbers), (source, comment)
+        for v, t in zip(numbers, printed):
+            assert within_printed_precision(float(v), t), (source, v, t)
+        checked += 1
+    assert checked == 4
+    assert ast.parse(code)  # the block is plain Python
