@@ -466,3 +466,25 @@ def test_readme_architecture_example_runs_and_prints_what_it_computes():
         checked += 1
     assert checked == 4
     assert ast.parse(code)  # the block is plain Python
+
+
+def test_aspect_ratio_law_in_the_search_and_json_results():
+    """Bian 2025a's L = (E + A/N^alpha + B/D^beta)(1 + eps R^gamma), R = d_model / n_layers, N with
+    embeddings (count="total"), each candidate's loss by hand; the results serialise to JSON."""
+    import json
+
+    q = {"E": 1.7, "A": 400.0, "B": 410.0, "alpha": 0.34, "beta": 0.28, "eps": 0.01, "gamma": 0.5}
+    space = ArchitectureSpace(d_model=(1536, 2048, 2560), n_layers=(12, 16, 24), mlp_attention_ratio=(1.0, 2.0))
+    res = architecture_search(sl.laws.AspectRatio(), params=q, space=space, non_embedding_params=1e9, tokens=1e11,
+                              count="total")
+    want = [(q["E"] + q["A"] / a.params ** q["alpha"] + q["B"] / 1e11 ** q["beta"])
+            * (1 + q["eps"] * (a.d_model / a.n_layers) ** q["gamma"]) for a in res.candidates]
+    np.testing.assert_allclose(res.losses, want, rtol=REL)
+    want = np.array(want)
+    tied = np.flatnonzero(want <= want.min() * (1 + 1e-12))  # r does not enter this law: shapes can tie
+    assert res.index in tied and res.tokens_per_second == pytest.approx(res.throughputs[tied].max(), rel=REL)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert len(d["rows"]) == len(res.candidates) and d["architecture"]["d_model"] == res.architecture.d_model
+    mha, gqa = _pair()
+    cfg = sl.best_config(total_flops=1e22, queries=1e8, accuracy_model=None, architectures=[mha, gqa])
+    assert json.loads(json.dumps(cfg.to_dict()))["architecture"]["name"] == "mha"
