@@ -82,7 +82,7 @@ def test_gallery_script_writes_one_png_per_figure(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names == sorted(["fit.png", "isoflop.png", "frontier.png", "loss_frontier.png", "residuals_flops.png",
-                            "residuals_params.png", "tokens_per_param.png"])
+                            "residuals_params.png", "tokens_per_param.png", "architecture_pareto.png"])
     assert all((tmp_path / n).stat().st_size > 10_000 for n in names)  # a drawn figure, not an empty canvas
 
 
