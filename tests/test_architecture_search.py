@@ -255,8 +255,8 @@ def test_best_config_flops_budget_charges_each_architecture_its_queries():
 def test_gqa_is_chosen_past_the_hand_computed_query_volume():
     """Two architectures of equal N (``_pair``): MHA (32 KV heads) and GQA (8), the GQA one with
     its N moved from attention into the MLP (a larger r). Budget M dollars; training at p dollars per
-    FLOP; a query (k = 1, T tokens, no prompt) costs c_a dollars on the decode roofline, and
-    c_gqa < c_mha (a quarter of the KV cache to read per step).
+    FLOP; a query (k = 1, T tokens, no prompt) costs c_a dollars on the decode roofline (the sum over
+    its T steps, the t-th at context t), and c_gqa < c_mha (a quarter of the KV cache to read per step).
 
     Loss: Bian's additive law, L = s(x) + b1 log r + b2 / r + L_opt(N, D), with
     L_opt = E + A / N^alpha + B / D (beta = 1, the simple case). x and N are equal, so only the r term
@@ -272,8 +272,9 @@ def test_gqa_is_chosen_past_the_hand_computed_query_volume():
     """
     mha, gqa = _pair()
     hw, price, batch, T, tu, M = HARDWARE["H100"], 2.0, 32, 1000, 0.4, 1e5
-    c_m = T * price / 3600 / hand_tps(mha, hw, batch, T)
-    c_g = T * price / 3600 / hand_tps(gqa, hw, batch, T)
+    # the t-th token of a sample costs price/3600 per second of its step (context t), shared by the batch
+    c_m = sum(price / 3600 / hand_tps(mha, hw, batch, t) for t in range(1, T + 1))
+    c_g = sum(price / 3600 / hand_tps(gqa, hw, batch, t) for t in range(1, T + 1))
     assert c_g < c_m
     p = price / 3600 / (tu * hw.peak_flops)
     N = float(mha.params)

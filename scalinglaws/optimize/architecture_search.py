@@ -20,9 +20,9 @@ prompt is read once and its KV cache shared by the samples):
   T (T + 1) / 2)]`` with ``N_dec = Architecture.decode_params``. GQA does not change FLOPs (the
   attention product runs over every query head); it changes bytes.
 - dollars: the decode roofline (:func:`~scalinglaws.decode_throughput`, a model, not a
-  measurement) at ``batch`` sequences of context ``P + T`` (the longest a sample reaches: an
-  upper bound on the cost of its tokens), ``price_per_hour / 3600 / tokens_per_second`` per
-  generated token; the prefill at ``utilization`` times the peak FLOP/s; training ``6 N D`` at
+  measurement) with ``batch`` sequences decoding together: the t-th token of a sample costs
+  ``price_per_hour / 3600 / batch`` times the step time at context P + t, summed over the T
+  tokens; the prefill at ``utilization`` times the peak FLOP/s; training ``6 N D`` at
   ``train_utilization`` times the peak. The KV-cache bytes (and so GQA) enter here.
 
 Loss laws read the columns an architecture gives: ``params`` (N: non-embedding by default,
@@ -485,19 +485,27 @@ def query_flops(arch: Architecture, *, samples: Any = 1.0, tokens_per_sample: An
 def query_dollars(arch: Architecture, hardware: Hardware, *, price_per_hour: float, samples: Any = 1.0,
                   tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0, batch: int = 1,
                   utilization: float = 1.0) -> Any:
-    """Dollars of one query on the decode roofline: ``k T price / 3600 / tokens_per_second`` at ``batch``
-    sequences of context ``P + T``, plus the prefill at ``utilization`` x peak FLOP/s."""
+    """Dollars of one query on the decode roofline: each of k samples decodes T tokens, the t-th
+    step at context P + t taking ``max(compute_time, memory_time)`` for ``batch`` sequences, so
+    ``k (price / 3600 / batch) sum_{t=1..T} time(P + t)``; plus the prefill at ``utilization`` x
+    peak FLOP/s. Both times are affine in the context, read off :func:`decode_throughput` at the
+    first and last context, and the max is summed step by step."""
     k = np.asarray(samples, dtype=np.float64)
-    T = np.atleast_1d(np.asarray(tokens_per_sample, dtype=np.float64))
+    Ts = np.asarray(tokens_per_sample, dtype=np.float64)
     per_s = price_per_hour / 3600.0
+    P = int(round(float(prompt_tokens)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the does-not-fit warning is reported once by the caller
-        tps = np.array([decode_throughput(arch, hardware, batch=batch, context=int(round(prompt_tokens + t)),
-                                          utilization=utilization).tokens_per_second for t in T])
-    tps = tps.reshape(np.shape(tokens_per_sample))
-    P = float(prompt_tokens)
-    prefill = float(arch.prefill_flops(P)) / (utilization * hardware.peak_flops) * per_s if P > 0 else 0.0
-    out = prefill + k * np.asarray(tokens_per_sample, dtype=np.float64) * per_s / tps
+        r1 = decode_throughput(arch, hardware, batch=batch, context=P + 1, utilization=utilization)
+        r2 = decode_throughput(arch, hardware, batch=batch, context=P + 2, utilization=utilization)
+    dc, dm = r2.compute_time - r1.compute_time, r2.memory_time - r1.memory_time  # per extra token of context
+    decode = []
+    for T in np.atleast_1d(Ts).ravel():
+        t = np.arange(int(round(T)), dtype=np.float64)  # context P + 1 + t
+        decode.append(float(np.sum(np.maximum(r1.compute_time + dc * t, r1.memory_time + dm * t))) * per_s / batch)
+    decode = np.asarray(decode).reshape(np.shape(Ts))
+    prefill = float(arch.prefill_flops(float(P))) / (utilization * hardware.peak_flops) * per_s if P > 0 else 0.0
+    out = prefill + k * decode
     return float(out) if np.ndim(out) == 0 else out
 
 
