@@ -319,6 +319,10 @@ def test_best_config_architecture_argument_errors():
         sl.best_config(total_flops=1e22, queries=1e6, accuracy_model=acc, architectures=[mha], sizes=[1e9])
     with pytest.raises(sl.LawError, match="no architecture can serve"):
         sl.best_config(total_flops=1e18, queries=1e9, accuracy_model=acc, architectures=[mha, gqa], samples=[1])
+    with pytest.raises(sl.LawError, match="reference_loss column") as e:
+        sl.best_config(sl.laws.ArchitectureConditional(), params=BIAN, total_flops=1e22, queries=1e6,
+                       accuracy_model=acc, architectures=[mha])
+    assert e.value.rule == "bad law"
     with pytest.raises(sl.LawError, match="non-empty list"):
         sl.best_config(total_flops=1e22, queries=1e6, accuracy_model=acc, architectures=[])
 

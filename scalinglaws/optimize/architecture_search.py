@@ -581,8 +581,7 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
                              tokens_per_sample: Any = 1000.0, prompt_tokens: float = 0.0,
                              params: Mapping[str, float] | None = None, hardware: str | Hardware = "H100",
                              price_per_hour: float | None = None, batch: int = 1, utilization: float = 1.0,
-                             train_utilization: float = 0.4, count: str = "total",
-                             reference_loss: float | None = None) -> ArchitectureConfig:
+                             train_utilization: float = 0.4, count: str = "total") -> ArchitectureConfig:
     """``best_config`` over candidate architectures: each has its own N (its parameter count,
     ``count="total"`` with embeddings by default, as Hoffmann count N) and its own cost per query
     (:func:`query_flops`, or :func:`query_dollars` under ``total_dollars=``). For every
@@ -609,6 +608,10 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
         fit_or_law, params = Chinchilla(), HOFFMANN
         notes.append("loss law: Hoffmann et al. (2022) Approach 3, unrounded (no fit given)")
     law, p, _ = _resolve(fit_or_law, params, fn)
+    if "reference_loss" in law.inputs:
+        raise LawError(f"`{fn}`: law {law.name!r} reads a reference_loss column, but D varies with the "
+                       "architecture and the query volume here; build it with reference= (a Chinchilla fit or "
+                       "its parameters) so that L_opt follows (N, D).", rule="bad law", value="reference_loss")
     loss_only = accuracy_model is None
     if loss_only:
         if samples is None:
@@ -655,7 +658,7 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
     ok = train_cost > 0
     train_flops = np.where(ok, train_cost, np.nan) / per_flop
     D = train_flops / (6.0 * Ntot[:, None])
-    cols = _columns(archs, np.where(ok, D, 1.0), count, None if reference_loss is None else float(reference_loss))
+    cols = _columns(archs, np.where(ok, D, 1.0), count, None)
     with np.errstate(invalid="ignore"):
         loss = np.where(ok, _law_loss(law, p, cols, fn), np.nan)
     finite = loss[np.isfinite(loss)]
