@@ -416,10 +416,17 @@ attention term); without --link the lowest-loss one is chosen (one sample per qu
 scalinglaws optimize fit.json --flops 1e23 --queries 1e10 --tokens-per-query 1000 \
     --arch name=mha,d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \
     --arch name=small,d_model=1024,n_layers=16,ffn_size=4096,n_heads=16,vocab_size=32000
+scalinglaws optimize fit.json --dollars 5e4 --queries 1e9 --tokens-per-query 1000 \
+    --architecture archs.json --hardware H100 --price-per-hour 2 --batch 64
+
+With --dollars (instead of --flops) the budget is in dollars: training at --train-utilization
+of the accelerator's peak, each query's decode steps on the roofline (where GQA's smaller
+KV cache pays: a model, not a measurement).
 """)
     p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
-    p.add_argument("--flops", type=_positive, action="extend", nargs="+", required=True, metavar="C",
-                   help="training budget(s) in FLOPs, e.g. 5.76e23 (repeatable; several per flag allowed)")
+    p.add_argument("--flops", type=_positive, action="extend", nargs="+", default=None, metavar="C",
+                   help="training budget(s) in FLOPs, e.g. 5.76e23 (repeatable; several per flag allowed); required "
+                        "unless --dollars")
     p.add_argument("--queries", type=_positive, default=None, metavar="Q",
                    help="lifetime queries to serve; makes each --flops a total (training + inference) budget")
     p.add_argument("--tokens-per-query", type=_positive, default=None, metavar="T",
@@ -437,6 +444,17 @@ scalinglaws optimize fit.json --flops 1e23 --queries 1e10 --tokens-per-query 100
     p.add_argument("--arch", type=_arch_spec, action="append", default=None, metavar="KEY=VALUE,...",
                    help="one candidate architecture, e.g. d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,"
                         "n_kv_heads=8,vocab_size=32000,name=gqa (repeatable)")
+    p.add_argument("--dollars", type=_positive, action="extend", nargs="+", default=None, metavar="USD",
+                   help="with --architecture/--arch: total budget(s) in dollars instead of --flops (training at "
+                        "--train-utilization of the peak, decode on the roofline)")
+    p.add_argument("--hardware", default="H100", metavar="NAME",
+                   help="with --dollars: accelerator preset (A100-40GB, A100-80GB, H100, H200; default H100)")
+    p.add_argument("--price-per-hour", type=_positive, default=None, metavar="USD",
+                   help="with --dollars: price of one accelerator-hour")
+    p.add_argument("--batch", type=_count, default=1, metavar="B",
+                   help="with --dollars: sequences decoded together (default 1)")
+    p.add_argument("--train-utilization", type=_positive, default=0.4, metavar="U",
+                   help="with --dollars: training FLOP/s as a share of the peak (default 0.4)")
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
                         "N -o FIT_JSON' (compute-optimal and --queries allocations)")
@@ -480,7 +498,13 @@ def _architectures(args: argparse.Namespace) -> list[Any]:
 def _allocate(args: argparse.Namespace, fit: Any) -> Any:
     """The allocation asked for by ``args`` (the place to branch on new optimize options)."""
     sl = _sl()
-    flops = np.asarray(args.flops, dtype=np.float64)
+    if args.dollars is not None and not (args.architecture or args.arch):
+        raise _UsageError(f"{PROG} optimize: --dollars goes with --architecture/--arch (the dollar cost of a query "
+                          "comes from an architecture on the roofline).")
+    if (args.flops is None) == (args.dollars is None):
+        raise _UsageError(f"{PROG} optimize: give --flops C (or, with --architecture/--arch, --dollars USD), not "
+                          f"{'both' if args.flops is not None else 'neither'}.")
+    flops = np.asarray(args.flops if args.flops is not None else [], dtype=np.float64)
     if (args.queries is None) != (args.tokens_per_query is None):
         raise sl.LawError("--queries and --tokens-per-query go together: give both or neither.",
                           rule="missing option")
@@ -496,9 +520,16 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
             samples = args.samples
         else:
             model, samples = None, [1.0]
-        return ("architectures", [sl.best_config(fit, total_flops=float(c), queries=args.queries,
-                                                 accuracy_model=model, tokens_per_sample=args.tokens_per_query,
-                                                 samples=samples, architectures=archs) for c in flops])
+        common = dict(queries=args.queries, accuracy_model=model, tokens_per_sample=args.tokens_per_query,
+                      samples=samples, architectures=archs)
+        if args.dollars is not None:
+            if args.price_per_hour is None:
+                raise _UsageError(f"{PROG} optimize: --dollars needs --price-per-hour (of one {args.hardware}).")
+            cost = dict(hardware=args.hardware, price_per_hour=args.price_per_hour, batch=args.batch,
+                        train_utilization=args.train_utilization)
+            return ("architectures", [sl.best_config(fit, total_dollars=float(c), **common, **cost)
+                                      for c in args.dollars])
+        return ("architectures", [sl.best_config(fit, total_flops=float(c), **common) for c in flops])
     if args.link is not None:
         if args.queries is None:
             raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
@@ -517,7 +548,7 @@ _CONFIG_FIELDS = ("total_flops", "queries", "params", "tokens", "tokens_per_para
                   "inference_share")
 
 
-_ARCH_CONFIG_FIELDS = ("total", "queries", "params", "tokens", "tokens_per_param", "samples", "tokens_per_sample",
+_ARCH_CONFIG_FIELDS = ("budget", "total", "queries", "params", "tokens", "tokens_per_param", "samples", "tokens_per_sample",
                        "accuracy", "loss", "per_query_flops", "train_flops", "inference_flops", "train_share",
                        "inference_share")
 

@@ -493,3 +493,32 @@ def test_aspect_ratio_law_in_the_search_and_json_results():
     mha, gqa = _pair()
     cfg = sl.best_config(total_flops=1e22, queries=1e8, accuracy_model=None, architectures=[mha, gqa])
     assert json.loads(json.dumps(cfg.to_dict()))["architecture"]["name"] == "mha"
+
+
+def test_cli_dollar_budget_picks_the_cheaper_to_serve_architecture(fit_json, capsys):
+    import json
+
+    from scalinglaws.cli import main
+
+    m = "name=mha,d_model=2048,n_layers=16,ffn_size=5504,n_heads=32,vocab_size=32000"
+    g = "name=gqa,d_model=2048,n_layers=16,ffn_size=6528,n_heads=32,n_kv_heads=8,vocab_size=32000"
+    args = ["optimize", str(fit_json), "--dollars", "5e4", "--queries", "1e9", "--tokens-per-query", "1000",
+            "--arch", m, "--arch", g, "--price-per-hour", "2", "--batch", "64", "--json"]
+    assert main(args) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    mha, gqa = _pair()
+    api = sl.best_config(sl.load_fit(fit_json), total_dollars=5e4, queries=1e9, accuracy_model=None,
+                         architectures=[mha, gqa], tokens_per_sample=1000.0, samples=[1.0], hardware="H100",
+                         price_per_hour=2.0, batch=64)
+    assert row["architecture"]["name"] == "gqa" == api.architecture.name and row["budget"] == "dollars"
+    assert row["tokens"] == pytest.approx(api.tokens, rel=1e-12)
+    for extra, needle in ((["--price-per-hour", "2", "--hardware", "TPU"], "TPU"), ([], "--price-per-hour"),
+                          (["--price-per-hour", "2", "--batch", "0"], "batch")):
+        rc = main(["optimize", str(fit_json), "--dollars", "5e4", "--queries", "1e9", "--tokens-per-query", "1000",
+                   "--arch", m, *extra])
+        err = capsys.readouterr().err
+        assert rc == 2 and needle in err and "Traceback" not in err, err
+    assert main(["optimize", str(fit_json), "--dollars", "5e4"]) == 2
+    assert "--dollars goes with --architecture" in capsys.readouterr().err
+    assert main(["optimize", str(fit_json), "--queries", "1e9", "--tokens-per-query", "10"]) == 2
+    assert "--flops" in capsys.readouterr().err
