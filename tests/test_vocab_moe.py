@@ -192,7 +192,7 @@ def test_krajewski_equals_the_granularity_law():
 
 # --------------------------------------------------------------------------- synthetic recovery
 @pytest.mark.slow
-def test_vocabulary_recovery_from_noisy_synthetic_runs():
+def test_vocabulary_recovery_from_noisy_synthetic_runs(tmp_path):
     """Tao's coefficients, 108 runs (6 sizes x 6 vocabularies x 3 data multiples), additive noise
     sd 0.003 on L_u (Tao report RMSE ~0.015 on a larger spread). Measured (seed 0): exponents within
     3.6%, A1 3.7%, A2 and B 1.2%, E 0.1%; asserted exponents 8%, coefficients 10%, E 1%. The fit is
@@ -212,6 +212,8 @@ def test_vocabulary_recovery_from_noisy_synthetic_runs():
     for k in ("A1", "A2", "B"):
         assert fit.params[k] == pytest.approx(TAO[k], rel=0.10), k
     assert fit.params["E"] == pytest.approx(TAO["E"], rel=0.01)
+    again = sl.load_fit(fit.save(tmp_path / "vocabulary.json"))
+    assert again.law == law and again.params == pytest.approx(fit.params, rel=1e-12)
 
 
 @pytest.mark.slow
@@ -292,6 +294,9 @@ def test_bad_input_errors():
     assert e.value.rule == "not positive"
     with pytest.raises(LawError, match="beta") as e:
         Vocabulary().optimal_vocab({**TAO, "beta": 0.0}, non_vocab_params=7e9, hidden_size=4096, flops=1e21)
+    # the registry rebuilds each law from its saved config
+    for law in (Vocabulary(data="characters", from_shape=True, target="loss"), MixtureOfExperts(), FineGrainedMoE()):
+        assert sl.laws.law_from_name(law.name, **law.config()) == law
     # a negative normalised loss is a valid value (the ``loss`` column would reject it)
     runs = sl.read_runs({"params": [1e8], "normalized_loss": [-1.2]})
     assert runs["normalized_loss"].tolist() == [-1.2]
