@@ -18,8 +18,9 @@ from 3072 x 12 to 1536 x 50):
 
 It prints each law's held-out RMSE of the loss and mean absolute log error, per held-out model
 and overall. N is ``params_active_precise`` (all parameters, embeddings included, as Bian
-counts them); the loss is the training loss at the checkpoint. Both fits use the package's
-default objective (Huber, delta 1e-3, on log loss) and every checkpoint as a row.
+counts them); the loss is the training loss at the checkpoint. All fits use the package's
+default objective (Huber, delta 1e-3, on log loss) and every checkpoint as a row. The split is by
+size by hand: `sl.backtest` holds out by compute, the single largest size or a group.
 """
 
 from __future__ import annotations

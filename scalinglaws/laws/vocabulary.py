@@ -44,6 +44,7 @@ from .._numerics import bisect
 from ..errors import LawError
 from .base import Law, Param, register
 from .loss import _exp, _exponent_starts
+from .moe import _missing, _positive
 
 __all__ = ["Vocabulary", "tokens_per_character", "TAO_2024"]
 
@@ -147,13 +148,8 @@ class Vocabulary(Law):
     def from_public(self, q):
         if all(k in q for k in self.param_names):
             return {k: float(q[k]) for k in self.param_names}
-        missing = [k for k in _PUBLIC if k not in q]
-        if missing:
-            raise LawError(f"law {self.name!r} needs parameter(s) {missing}; got {sorted(q)}.",
-                           rule="missing parameter")
-        for k in ("A1", "A2", "B"):
-            if not float(q[k]) > 0:
-                raise LawError(f"law {self.name!r}: {k} must be > 0, got {q[k]}.", rule="not positive", value=q[k])
+        _missing(self.name, q, _PUBLIC)
+        _positive(self.name, q, ("A1", "A2", "B"))
         return {"log_A1": math.log(q["A1"]), "log_A2": math.log(q["A2"]), "log_B": math.log(q["B"]),
                 "E": float(q["E"]), "alpha1": float(q["alpha1"]), "alpha2": float(q["alpha2"]),
                 "beta": float(q["beta"])}
