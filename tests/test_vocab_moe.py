@@ -115,6 +115,18 @@ def test_vocabulary_equals_eq8_in_every_input_mode():
     # the published coefficients' public <-> internal round trip
     law = Vocabulary()
     assert law.public(law.from_public(TAO)) == pytest.approx(TAO, rel=1e-14)
+    # tied exponents (the paper's alpha1 = beta): the same values, alpha1 reported as beta
+    tied = Vocabulary(tie_exponents=True)
+    assert "alpha1" not in tied.param_names and len(tied.param_names) == 6
+    assert tied.public(tied.from_public(TAO)) == pytest.approx(TAO, rel=1e-14)
+    X = cases[0][1]
+    np.testing.assert_allclose(np.asarray(tied.predict(tied.from_public(TAO), X)), want, rtol=FORMULA_RTOL)
+    other = {**TAO, "alpha1": 0.5}  # untied truth: the tied law evaluates alpha1 = beta
+    np.testing.assert_allclose(np.asarray(tied.predict(tied.from_public({k: v for k, v in other.items() if k != "alpha1"}), X)),
+                               want, rtol=FORMULA_RTOL)
+    with pytest.raises(LawError, match="must equal beta") as e:
+        tied.from_public(other)
+    assert e.value.rule == "tied exponents differ"
     assert law.positive is False and law.target == "normalized_loss"
 
 
@@ -227,6 +239,11 @@ def test_vocabulary_recovery_from_noisy_synthetic_runs(tmp_path):
     assert fit.params["E"] == pytest.approx(TAO["E"], rel=0.01)
     again = sl.load_fit(fit.save(tmp_path / "vocabulary.json"))
     assert again.law == law and again.params == pytest.approx(fit.params, rel=1e-12)
+    # the paper's constraint alpha1 = beta: one exponent fewer, the same truth (measured: all within 2%)
+    tied = quiet(sl.fit, Vocabulary(tie_exponents=True), {**X, "normalized_loss": y})
+    assert tied.params["alpha1"] == tied.params["beta"] == pytest.approx(TAO["beta"], rel=0.05)
+    for k in ("A1", "A2", "B"):
+        assert tied.params[k] == pytest.approx(TAO[k], rel=0.10), k
 
 
 @pytest.mark.slow
@@ -308,7 +325,8 @@ def test_bad_input_errors():
     with pytest.raises(LawError, match="beta") as e:
         Vocabulary().optimal_vocab({**TAO, "beta": 0.0}, non_vocab_params=7e9, hidden_size=4096, flops=1e21)
     # the registry rebuilds each law from its saved config
-    for law in (Vocabulary(data="characters", from_shape=True, target="loss"), MixtureOfExperts(), FineGrainedMoE()):
+    for law in (Vocabulary(data="characters", from_shape=True, target="loss", tie_exponents=True), MixtureOfExperts(),
+                FineGrainedMoE()):
         assert sl.laws.law_from_name(law.name, **law.config()) == law
     # a negative normalised loss is a valid value (the ``loss`` column would reject it)
     runs = sl.read_runs({"params": [1e8], "normalized_loss": [-1.2]})

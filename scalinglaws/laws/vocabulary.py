@@ -78,8 +78,9 @@ class Vocabulary(Law):
     any other column through ``target=``.
 
     Internal parameters log_A1, log_A2, log_B (logs of the coefficients), E (any sign), alpha1,
-    alpha2, beta (>= 0); public A1, A2, B, E, alpha1, alpha2, beta. The paper ties alpha1 = beta;
-    this law fits them free. The target may be negative, so the default objective is least
+    alpha2, beta (>= 0); public A1, A2, B, E, alpha1, alpha2, beta. The paper ties alpha1 = beta:
+    ``tie_exponents=True`` does the same (no alpha1 parameter; it reports alpha1 = beta); by default
+    they are fitted free. The target may be negative, so the default objective is least
     squares on the raw value (the paper: Huber, delta 1e-3, on the raw value:
     ``objective=sl.Huber(space="linear")``).
 
@@ -94,6 +95,7 @@ class Vocabulary(Law):
     data: str = "tokens"
     from_shape: bool = False
     target: str = "normalized_loss"  # type: ignore[misc]
+    tie_exponents: bool = False
 
     name = "vocabulary"
     positive = False
@@ -114,15 +116,19 @@ class Vocabulary(Law):
         return ("params",) + vocab + ("characters",) + (() if self.from_shape else ("vocab_size",))
 
     def parameters(self):
-        return (
+        ps = (
             Param("log_A1", grid=(0.0, 1.0), doc="log A1 (N_nv in millions)"),
             Param("log_A2", grid=(-2.0, 0.0), doc="log A2 (N_v in millions)"),
             Param("log_B", grid=(0.0, 1.0), doc="log B (D in billions of tokens)"),
             Param("E", grid=(2.0, 5.0), doc="the constant, subtracted: -E"),
             Param("alpha1", grid=(0.3, 0.6), lower=0.0, doc="exponent of N_nv"),
             Param("alpha2", grid=(0.3, 0.6), lower=0.0, doc="exponent of N_v"),
-            Param("beta", grid=(0.3, 0.6), lower=0.0, doc="exponent of D"),
+            Param("beta", grid=(0.3, 0.6), lower=0.0, doc="exponent of D" + (" (and of N_nv)" if self.tie_exponents else "")),
         )
+        return tuple(q for q in ps if not (self.tie_exponents and q.name == "alpha1"))
+
+    def _alpha1(self, p):
+        return p["beta"] if self.tie_exponents else p["alpha1"]
 
     # -- the three scaled inputs: N_nv / 1e6, N_v / 1e6, D / 1e9 ---------------------------------
     def scaled_inputs(self, X: Mapping[str, Any], xp=jnp):
@@ -137,22 +143,28 @@ class Vocabulary(Law):
 
     def predict(self, p, X):
         nnv, nv, d = self.scaled_inputs(X)
-        return (-p["E"] + jnp.exp(p["log_A1"] - p["alpha1"] * jnp.log(nnv))
+        return (-p["E"] + jnp.exp(p["log_A1"] - self._alpha1(p) * jnp.log(nnv))
                 + jnp.exp(p["log_A2"] - p["alpha2"] * jnp.log(nv))
                 + jnp.exp(p["log_B"] - p["beta"] * jnp.log(d)))
 
     def public(self, p):
         return {"A1": _exp(p["log_A1"]), "A2": _exp(p["log_A2"]), "B": _exp(p["log_B"]), "E": float(p["E"]),
-                "alpha1": float(p["alpha1"]), "alpha2": float(p["alpha2"]), "beta": float(p["beta"])}
+                "alpha1": float(self._alpha1(p)), "alpha2": float(p["alpha2"]), "beta": float(p["beta"])}
 
     def from_public(self, q):
         if all(k in q for k in self.param_names):
             return {k: float(q[k]) for k in self.param_names}
-        _missing(self.name, q, _PUBLIC)
+        _missing(self.name, q, tuple(k for k in _PUBLIC if not (self.tie_exponents and k == "alpha1")))
         _positive(self.name, q, ("A1", "A2", "B"))
-        return {"log_A1": math.log(q["A1"]), "log_A2": math.log(q["A2"]), "log_B": math.log(q["B"]),
-                "E": float(q["E"]), "alpha1": float(q["alpha1"]), "alpha2": float(q["alpha2"]),
-                "beta": float(q["beta"])}
+        out = {"log_A1": math.log(q["A1"]), "log_A2": math.log(q["A2"]), "log_B": math.log(q["B"]),
+               "E": float(q["E"]), "alpha1": float(q.get("alpha1", q["beta"])), "alpha2": float(q["alpha2"]),
+               "beta": float(q["beta"])}
+        if self.tie_exponents:
+            if out.pop("alpha1") != out["beta"]:
+                raise LawError(f"law {self.name!r} with tie_exponents=True: alpha1 = {q['alpha1']} must equal "
+                               f"beta = {q['beta']} (or be left out).", rule="tied exponents differ",
+                               value=q["alpha1"])
+        return out
 
     def data_starts(self, X, y):
         """For each exponent triple on a grid the law is linear in (E, A1, A2, B): solve it by least
@@ -161,7 +173,10 @@ class Vocabulary(Law):
             {k: np.asarray(v, float) for k, v in X.items()}, xp=np))
         design = lambda e: np.stack([-np.ones_like(nnv), nnv ** -e[0], nv ** -e[1], d ** -e[2]], axis=1)
         rows = [[math.log(c[1]), math.log(c[2]), math.log(c[3]), c[0], *e]
-                for e, c in _exponent_starts(y, design, (0.2, 0.35, 0.5, 0.7), 3) if np.all(c[1:] > 0)]
+                for e, c in _exponent_starts(y, design, (0.2, 0.35, 0.5, 0.7), 3) if np.all(c[1:] > 0)
+                if not self.tie_exponents or e[0] == e[2]]
+        if self.tie_exponents:
+            rows = [r[:4] + r[5:] for r in rows]  # drop alpha1 (= beta)
         return np.asarray(rows) if rows else None
 
     def optimal_vocab(self, params: Mapping[str, float], *, non_vocab_params, hidden_size, flops):
@@ -198,4 +213,5 @@ class Vocabulary(Law):
         return np.exp(np.asarray(bisect(h, lo, hi, 200)))
 
     def config(self) -> dict[str, Any]:
-        return {"data": self.data, "from_shape": self.from_shape, "target": self.target}
+        return {"data": self.data, "from_shape": self.from_shape, "target": self.target,
+                "tie_exponents": self.tie_exponents}
