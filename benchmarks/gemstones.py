@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         for m, e in r["per_model"].items():
             print(f"    {m:<28} RMSE {e['rmse']:.4f}   mean |log error| {e['mean_abs_log_error']:.4f}   "
                   f"mean error {e['mean_error']:+.4f}")
+    base = res["laws"]["chinchilla"]
+    for key in ("aspect_ratio", "conditional_x"):
+        r = res["laws"][key]
+        print(f"\n{key} against chinchilla: held-out RMSE {100 * (r['rmse'] / base['rmse'] - 1):+.1f}%, "
+              f"mean |log error| {100 * (r['mean_abs_log_error'] / base['mean_abs_log_error'] - 1):+.1f}%")
     print(f"\n{time.perf_counter() - t0:.1f} s")
     return 0
 
