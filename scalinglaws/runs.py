@@ -39,6 +39,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "group", "seed", "run", "difficulty", "problem", "correct", "unique_tokens", "model",
     "sample_index", "weight", "answer",
     "d_over_sqrt_n", "mlp_attention_ratio", "reference_loss", "aspect_ratio", "parallel_streams",
+    "vocab_params", "characters", "normalized_loss", "experts", "granularity",
 )  # fmt: skip
 # kept as str, never parsed; ``run`` is a training run's id (several rows of one run are its
 # checkpoints: same params, growing tokens), text or integers alike ('007' stays '007')
@@ -49,6 +50,7 @@ POSITIVE_COLUMNS = frozenset({
     "params", "tokens", "flops", "loss", "samples", "inference_tokens", "queries", "hidden_size",
     "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len", "unique_tokens",
     "d_over_sqrt_n", "mlp_attention_ratio", "reference_loss", "aspect_ratio",
+    "vocab_params", "characters", "granularity",
 })  # fmt: skip
 _CANON = frozenset(CANONICAL_COLUMNS)
 _SUFFIX_EXP = {"k": 3, "m": 6, "b": 9, "g": 9, "t": 12}
@@ -373,6 +375,8 @@ _RANGE_RULES = {  # name -> (is_bad, rule, what, why); POSITIVE_COLUMNS get "not
     "weight": (lambda a: a < 0, "negative weight", "is negative", "weight must be >= 0"),
     "parallel_streams": (lambda a: a < 1, "parallel streams below 1", "is below 1",
                          "parallel_streams counts streams P >= 1"),
+    "experts": (lambda a: a < 1, "experts below 1", "is below 1",
+                "experts counts experts E >= 1 (E = 1 is the dense model)"),
 }
 
 

@@ -8,10 +8,13 @@ from .joint import JointCoverage
 from .width_depth import WidthDepth
 from .voting import MajorityVote
 from .architecture import ArchitectureConditional, AspectRatio, ParallelScaling
+from .vocabulary import Vocabulary
+from .moe import FineGrainedMoE, MixtureOfExperts
 
 __all__ = ["Law", "Param", "Custom", "Chinchilla", "Kaplan", "DataConstrained", "OverTrain",
            "REGISTRY", "law_from_name", "register",
            "SigmoidLink", "ExpErrorLink",
            "Coverage", "SaturatingSamples", "SaturatingTokens", "PowerNoCeiling",
            "JointCoverage", "beta_pass_at_k", "WidthDepth", "MajorityVote",
-           "ArchitectureConditional", "AspectRatio", "ParallelScaling"]
+           "ArchitectureConditional", "AspectRatio", "ParallelScaling",
+           "Vocabulary", "MixtureOfExperts", "FineGrainedMoE"]

@@ -7,6 +7,7 @@ linear terms in ``log N`` and ``log D`` so that nothing overflows for N, D up to
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -56,6 +57,25 @@ def _linear_starts(logN: np.ndarray, logD: np.ndarray, y: np.ndarray, alphas, be
     coef = np.maximum(coef, floor)
     E = np.maximum(np.minimum(coef[:, 0], 0.999 * float(np.min(y))), floor)  # E below the smallest loss
     return np.stack([np.log(coef[:, 1]), np.log(coef[:, 2]), np.log(E), al, be], axis=1)
+
+
+def _exponent_starts(y: np.ndarray, design, grid, dims: int):
+    """Data-derived starts for a law linear in its coefficients once its exponents are fixed.
+
+    For each tuple of ``dims`` exponents from ``grid``, ``design(exponents)`` gives the (rows, k)
+    columns; their least-squares coefficients (columns normalised) are returned with the tuple as
+    ``[(exponents, coefficients), ...]``, finite ones only. The caller keeps those it can use.
+    """
+    y = np.asarray(y, float)
+    out = []
+    for exps in itertools.product(grid, repeat=dims):
+        cols = design(exps)
+        scale = np.abs(cols).max(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        coef = np.linalg.lstsq(cols / scale, y, rcond=None)[0] / scale
+        if np.all(np.isfinite(coef)):
+            out.append((exps, coef))
+    return out
 
 
 @register
