@@ -95,7 +95,9 @@ def paper_rc(width: float = COLUMN_WIDTH, aspect: float = 0.75) -> dict[str, Any
 
 def paper_style(width: float = COLUMN_WIDTH, aspect: float = 0.75):
     """A context manager: figures made and saved inside it use :func:`paper_rc` (a column-wide,
-    colour-blind-safe, vector style). Every plot function of this module draws with it::
+    colour-blind-safe, vector style). Every plot function of this module draws with it. Save inside
+    the block: sizes are fixed when a figure is made, but colours named ``"C0"``... and the
+    vector settings are read when it is drawn::
 
         with plot.paper_style():
             ax = plot.plot_frontier(fit)
