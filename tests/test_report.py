@@ -4,9 +4,11 @@ computations, its self-containment, its errors, and how it renders in headless C
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import warnings
@@ -23,7 +25,28 @@ from scalinglaws.report import SECTIONS, render_report, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "data" / "synthetic_chinchilla.csv"
-N_BOOT = 50  # small: the intervals only have to exist and match the saved draws
+
+
+def readme_blocks(lang: str) -> list[str]:
+    """The ``lang`` code blocks of README.md's "Report and paper figures" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Report and paper figures", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{lang}\n(.*?)```", section, re.S)
+
+
+def _localise(code: str, out: Path, written: Path | None = None) -> str:
+    """README's relative paths: the bundled CSV by its absolute path, fit.json under ``out``, the
+    other files it writes under ``written`` (default ``out``)."""
+    code = code.replace("data/synthetic_chinchilla.csv", str(CSV))
+    for name in ("fit.json", "report.html", "isoflop.pdf", "tokens_per_param.pdf"):
+        where = out if name == "fit.json" or written is None else written
+        code = re.sub(rf"(?<![\w/.]){re.escape(name)}", str(where / name), code)
+    return code
+
+
+COMMANDS = readme_blocks("bash")[0].strip().splitlines()
+N_BOOT = int(re.search(r"--bootstrap (\d+)", COMMANDS[0]).group(1))  # README's: small, the intervals only
+# have to exist and match the saved draws
 
 
 # --------------------------------------------------------------------------- HTML reading
@@ -104,14 +127,42 @@ def interval(text: str) -> tuple[float, float]:
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    """fit.json (with 50 bootstrap draws) from the bundled CSV, and its report, both via the CLI."""
+    """README's commands: fit.json (with bootstrap draws) from the bundled CSV, its report, a paper
+    figure, all via the CLI."""
     out = tmp_path_factory.mktemp("report")
-    fit_json, html_path = out / "fit.json", out / "report.html"
+    assert [c.split()[:2] for c in COMMANDS] == [["scalinglaws", "fit"], ["scalinglaws", "report"],
+                                                 ["scalinglaws", "plot"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        assert main(["fit", str(CSV), "--bootstrap", str(N_BOOT), "-o", str(fit_json), "-q"]) == 0
-        assert main(["report", str(fit_json), "-o", str(html_path), "-q"]) == 0
-    return fit_json, html_path
+        for cmd in COMMANDS:
+            assert main(shlex.split(_localise(cmd, out))[1:] + ["-q"]) == 0, cmd
+    return out / "fit.json", out / "report.html"
+
+
+def test_readme_paper_figure_is_a_column_wide_pdf(made):
+    data = (made[0].parent / "isoflop.pdf").read_bytes()
+    assert data[:5] == b"%PDF-"
+    width = float(re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)", data).group(1))
+    assert width == pytest.approx(3.3 * 72, abs=0.01)  # 3.3 in at 72 pt per inch
+
+
+def test_readme_python_example_runs(made, tmp_path):
+    """README's Python block, on the fit file its commands made; each commented expression equals
+    the literal in its comment."""
+    (code,) = readme_blocks("python")
+    ns: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        exec(compile(_localise(code, made[0].parent, tmp_path), "README.md (Report)", "exec"), ns)  # noqa: S102
+    checked = 0
+    for line in code.splitlines():
+        m = re.match(r"^(rep\.[\w.\[\]:]+)\s+#\s*(\(.*\))\s*$", line)
+        if m:
+            assert eval(m.group(1), ns) == ast.literal_eval(m.group(2)), line  # noqa: S307
+            checked += 1
+    assert checked == 1
+    assert (tmp_path / "tokens_per_param.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
 
 
 @pytest.fixture(scope="module")
