@@ -185,10 +185,6 @@ def _fit_section(fit: Any, bs: Any, level: float, saved_fit: dict[str, Any]) -> 
         meta.append(("bootstrap", _e(f"{bs.n} resamples of {bs.unit} (seed {bs.seed}), {bs.n_failed} failed")))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
     head = ["parameter", "estimate"]
-    se = ci = ci95 = None
-    if bs is not None and int(np.sum(bs.ok)) >= 2:
-        se, ci, ci95 = bs.se(), bs.interval(level), bs.interval(0.95) if level != 0.95 else None
-        head += ["s.e. (bootstrap)", f"{level:.0%} interval"] + (["95% interval"] if ci95 else [])
     rows = []
     for k, v in fit.params.items():
         flag = ""
@@ -198,15 +194,27 @@ def _fit_section(fit: Any, bs: Any, level: float, saved_fit: dict[str, Any]) -> 
             flag = ' <span class="flag">at a bound</span>'
         elif k in fit.fixed:
             flag = ' <span class="flag">fixed</span>'
-        row = [f"<code>{_e(k)}</code>{flag}", _num(v, 6)]
-        if se is not None:
+        rows.append([f"<code>{_e(k)}</code>{flag}", _num(v, 6)])
+    se = None
+    cv = saved_fit.get("curvature")
+    if bs is not None and int(np.sum(bs.ok)) >= 2:
+        se, ci = bs.se(), bs.interval(level)
+        ci95 = bs.interval(0.95) if level != 0.95 else None
+        head += ["s.e. (bootstrap)", f"{level:.0%} interval"] + (["95% interval"] if ci95 else [])
+        for row, k in zip(rows, fit.params):
             row += [_num(se[k]), f"[{_num(ci[k][0])}, {_num(ci[k][1])}]"]
             if ci95:
                 row.append(f"[{_num(ci95[k][0])}, {_num(ci95[k][1])}]")
-        rows.append(row)
+    elif isinstance(cv, dict) and cv.get("se"):  # 'scalinglaws fit --curvature -o': normal-approximation s.e.
+        se = {k: (np.nan if v is None else float(v)) for k, v in cv["se"].items()}
+        ci = {k: tuple(np.nan if x is None else float(x) for x in v) for k, v in (cv.get("interval") or {}).items()}
+        head += ["s.e. (curvature)", "95% interval (normal)"]
+        for row, k in zip(rows, fit.params):
+            row += [_num(se.get(k, np.nan)), f"[{_num(ci[k][0])}, {_num(ci[k][1])}]" if k in ci else "n/a"]
     extra = "" if se is not None else (
         '<p class="hint">No bootstrap draws in this fit: make them with '
-        "<code>scalinglaws fit RUNS --bootstrap 1000 -o fit.json</code> to see standard errors and intervals.</p>")
+        "<code>scalinglaws fit RUNS --bootstrap 1000 -o fit.json</code> (or <code>--curvature</code>) to see "
+        "standard errors and intervals.</p>")
     return f'<dl class="meta">{dl}</dl>' + _table(head, rows, "params") + extra
 
 

@@ -291,6 +291,21 @@ def test_runs_given_as_a_frame_and_a_different_table_warns(made, tmp_path):
     assert "fig-isoflop" in rep.figures
 
 
+def test_curvature_standard_errors_when_no_draws(tmp_path):
+    """A fit saved with --curvature (and no bootstrap): its saved s.e. and normal intervals, 4 digits."""
+    path = tmp_path / "fit.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert main(["fit", str(CSV), "--curvature", "-o", str(path), "-q"]) == 0
+        rep = render_report(path, budgets=[1e21])
+    cv = json.loads(path.read_text())["curvature"]
+    head, *rows = parse(rep.html).tables["params"]
+    assert head == ["parameter", "estimate", "s.e. (curvature)", "95% interval (normal)"]
+    for r in rows:
+        assert number(r[2]) == pytest.approx(cv["se"][r[0]], rel=6e-4)
+        assert interval(r[3]) == pytest.approx(tuple(cv["interval"][r[0]]), rel=6e-4)
+
+
 # --------------------------------------------------------------------------- errors
 def test_missing_and_invalid_fit_files(tmp_path):
     with pytest.raises(sl.LawError, match="no such fit file") as e:
