@@ -86,6 +86,23 @@ def test_figure_is_one_column_wide_and_text_legible(fit):
         plot.paper_rc(width=-1)
 
 
+def test_markers_shrink_with_the_column(fit):
+    """plot_residuals draws its runs at 18 pt^2 by default; the paper style's 4 pt marker size (the
+    default is 6 pt) scales areas by (4/6)^2: 8 pt^2."""
+    import matplotlib.pyplot as plt
+
+    runs = sl.read_runs(CSV)
+    ax = plot.plot_residuals(fit, runs)
+    with plot.paper_style():
+        ax2 = plot.plot_residuals(fit, runs)
+    try:
+        assert ax.collections[0].get_sizes()[0] == pytest.approx(18.0, rel=1e-12)
+        assert ax2.collections[0].get_sizes()[0] == pytest.approx(18.0 * (4 / 6) ** 2, rel=1e-12)
+    finally:
+        plt.close(ax.figure)
+        plt.close(ax2.figure)
+
+
 def _pdf_page_width_pt(data: bytes) -> float:
     m = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
     assert m, "no MediaBox"
