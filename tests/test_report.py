@@ -23,6 +23,10 @@ from conftest import in_ci
 from scalinglaws.cli import main
 from scalinglaws.report import SECTIONS, render_report, write_report
 
+# about 75 s of CPU here (2 cores): the fit's compile and 100 resamples (~30 s), six report renders of six
+# figures each (~5 s each), two Chromium runs; slow by the project's 60 s rule (still run by CI)
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "data" / "synthetic_chinchilla.csv"
 
