@@ -451,6 +451,11 @@ def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
     ax.set_xlabel("training FLOPs C")
     ax.set_ylabel("loss")
     ax.set_title("compute-optimal loss")
+    from matplotlib.ticker import FuncFormatter
+
+    plain_number = FuncFormatter(lambda v, _: f"{v:g}")  # a loss axis spans less than a decade: 2, 3, not 3x10^0
+    ax.yaxis.set_major_formatter(plain_number)
+    ax.yaxis.set_minor_formatter(plain_number)
     ax.legend(fontsize="small")
     return ax
 
