@@ -282,6 +282,23 @@ def test_without_runs_the_data_figures_are_left_out_and_said(made):
     assert len(pg.tables["params"][0]) == 2  # parameter, estimate
 
 
+def test_a_bootstrap_object_gives_intervals(made):
+    from scalinglaws.fitting.bootstrap import bootstrap_from_dict
+
+    d = json.loads(made[0].read_text())
+    bs = bootstrap_from_dict(sl.load_fit(made[0]), d["bootstrap"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        rep = render_report(bs, budgets=[1e21], level=0.8)
+    head, *rows = parse(rep.html).tables["params"]
+    assert head[2:] == ["s.e. (bootstrap)", "80% interval", "95% interval"]
+    se = bs.se()
+    assert {r[0]: number(r[2]) for r in rows} == pytest.approx(se, rel=6e-4)
+    alloc = parse(rep.html).tables["alloc"]
+    assert len(alloc) == 2 and "|" in alloc[1][1]  # one budget, its value and its interval
+    assert rep.figures == ("fig-frontier", "fig-tokens-per-param")  # no runs passed with a bare Bootstrap
+
+
 def test_runs_given_as_a_frame_and_a_different_table_warns(made, tmp_path):
     import pandas as pd
 
