@@ -3,6 +3,7 @@
     scalinglaws fit runs.csv --law chinchilla --column params="Model Size" -o fit.json
     scalinglaws optimize fit.json --flops 5.76e23 --json
     scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png
+    scalinglaws report fit.json -o report.html
     scalinglaws approach2 runs.csv --column params="Model Size" --column flops="Training FLOP"
     scalinglaws laws
     scalinglaws demo
@@ -255,22 +256,25 @@ def _do_fit(args: argparse.Namespace, law: Any, runs: Any, objective: Any = None
     return fit
 
 
-def _save_figure(fig: Any, path: Path, args: argparse.Namespace) -> Path:
+def _save_figure(fig: Any, path: Path, args: argparse.Namespace, dpi: float | None = 120) -> Path:
     path = Path(path)
     if path.suffix.lower().lstrip(".") not in fig.canvas.get_supported_filetypes():
         raise _UsageError(f"{PROG}: cannot save a plot as {path.name!r}: unsupported file type "
                           f"{path.suffix or '(none)'!r}; use one of "
                           f"{', '.join('.' + k for k in sorted(fig.canvas.get_supported_filetypes()))}.")
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=dpi)  # dpi None: rcParams["savefig.dpi"] (300 in the paper style)
     _say(args, f"saved plot to {path}")
     return path
 
 
-def _figure(ncols: int = 1):
-    """A pyplot-free Figure (Agg canvas): the CLI never opens a window."""
+def _figure(ncols: int = 1, size: tuple[float, float] | None = (6.4, 4.8)):
+    """A pyplot-free Figure (Agg canvas): the CLI never opens a window. ``size``: one panel's
+    (width, height) in inches; None takes rcParams["figure.figsize"] (the paper style's column)."""
+    from matplotlib import rcParams
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4 * ncols, 4.8), layout="constrained")
+    w, h = size if size is not None else rcParams["figure.figsize"]
+    fig = Figure(figsize=(w * ncols, h), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 
@@ -358,8 +362,8 @@ def _run_fit(args: argparse.Namespace) -> int:
             bt = sl.backtest(law, runs, holdout="compute", objective=objective)
     d = fit.to_dict()
     # how the runs were read, so that 'plot FIT_JSON RUNS_FILE' reads them the same way
-    d["read_runs"] = {"columns": _columns(args.column), "exclude": list(args.exclude or ()),
-                      "drop_highest_loss": int(args.drop_highest_loss)}
+    d["read_runs"] = {"path": str(Path(args.runs_file).resolve()), "columns": _columns(args.column),
+                      "exclude": list(args.exclude or ()), "drop_highest_loss": int(args.drop_highest_loss)}
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
     if cv is not None:
@@ -736,6 +740,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- plot
 PLOT_KINDS = ("fit", "isoflop", "frontier")
+STYLES = ("default", "paper")
 
 
 def _add_plot(sub: Any) -> None:
@@ -759,6 +764,9 @@ scalinglaws plot fit.json --kind frontier --flops-range 1e19 1e26 -o frontier.pn
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="image file to write, e.g. out.png")
     p.add_argument("--flops-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=(1e18, 1e25),
                    help="budgets spanned by --kind frontier (default: 1e18 1e25)")
+    p.add_argument("--style", choices=STYLES, default="default",
+                   help="'paper': one column wide (3.3 in), the colour-blind-safe Okabe-Ito palette, 7.5-9 pt text, "
+                        "fonts embedded; pair it with -o fig.pdf or fig.svg for vector output (default: default)")
     _add_column_option(p)
     _add_common(p, json_flag=False)
     p.set_defaults(func=_run_plot)
@@ -786,14 +794,65 @@ def _run_plot(args: argparse.Namespace) -> int:
         if runs is not None and saved.get("drop_highest_loss"):
             runs = runs.drop_highest("loss", int(saved["drop_highest_loss"]))
             _say(args, f"dropped the {saved['drop_highest_loss']} highest losses, as the fit did")
-        fig, (ax,) = _figure()
-        if args.kind == "fit":
-            plot.plot_fit(fit, runs, ax=ax)
-        elif args.kind == "isoflop":
-            plot.isoflop(runs, fit, ax=ax)
-        else:
-            plot.plot_frontier(fit, flops_range=(lo, hi), ax=ax)
-        _save_figure(fig, Path(args.output), args)
+        paper = args.style == "paper"
+        with plot.paper_style() if paper else contextlib.nullcontext():
+            fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
+            if args.kind == "fit":
+                plot.plot_fit(fit, runs, ax=ax)
+            elif args.kind == "isoflop":
+                plot.isoflop(runs, fit, ax=ax)
+            else:
+                plot.plot_frontier(fit, flops_range=(lo, hi), ax=ax)
+            _save_figure(fig, Path(args.output), args, dpi=None if paper else 120)
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+def _add_report(sub: Any) -> None:
+    p = _verb(sub, "report", "write a self-contained HTML report of a saved fit",
+              "Write ONE self-contained HTML file (inline CSS, figures embedded as PNG, no external\n"
+              "links) about a fit saved by 'scalinglaws fit -o FIT_JSON'. Sections: the fitted\n"
+              "parameters (with bootstrap standard errors and intervals when the fit file holds draws:\n"
+              "'scalinglaws fit RUNS --bootstrap N -o FIT_JSON'), the figures (loss against compute with\n"
+              "the frontier and its band, isoFLOP profiles, residuals, N*/D* and tokens per parameter\n"
+              "beside published laws), the compute-optimal allocation at each --flops budget (with\n"
+              "intervals), a summary of the data, and every warning and note. The runs are RUNS_FILE,\n"
+              "or the file saved in FIT_JSON by 'fit -o' (read with its saved column mapping and\n"
+              "--drop-highest-loss); without runs the data figures are left out and the report says so.",
+              """
+scalinglaws fit runs.csv --bootstrap 200 -o fit.json
+scalinglaws report fit.json -o report.html
+scalinglaws report fit.json runs.csv -o report.html --flops 1e21 1e23 1e25 --level 0.95
+""")
+    p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
+    p.add_argument("runs_file", metavar="RUNS_FILE", nargs="?", default=None,
+                   help="the runs to show (default: the runs file saved in FIT_JSON)")
+    p.add_argument("-o", "--output", metavar="REPORT_HTML", default="report.html",
+                   help="the HTML file to write (default: report.html)")
+    p.add_argument("--flops", type=_positive, action="extend", nargs="+", default=None, metavar="C",
+                   help="training budgets of the allocation table (default: 1e20 1e21 ... 1e25)")
+    p.add_argument("--level", type=_number, default=0.9, metavar="P",
+                   help="level of the intervals, in (0, 1) (default 0.9)")
+    p.add_argument("--title", default=None, help="the page's title (default: 'Scaling-law fit: LAW')")
+    _add_column_option(p)
+    _add_common(p, json_flag=False)
+    p.set_defaults(func=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    _sl()
+    from .report import DEFAULT_BUDGETS, write_report
+
+    if not 0 < args.level < 1:
+        raise _UsageError(f"{PROG} report: --level must be in (0, 1), got {args.level:g}.")
+    cols = _columns(args.column) if args.column else None
+    _say(args, f"writing the report of {args.fit_json}...")
+    with _warnings_to_stderr():
+        rep = write_report(args.fit_json, args.runs_file, args.output, budgets=args.flops or DEFAULT_BUDGETS,
+                           level=args.level, title=args.title, columns=cols, exclude=args.exclude)
+    _say(args, f"runs: {rep.runs_source or 'none (data figures left out)'}; {len(rep.figures)} figures; "
+               f"{len(rep.warnings)} warnings and {len(rep.notes)} notes listed in the report")
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -854,11 +913,12 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog="examples:\n  scalinglaws demo\n  scalinglaws fit runs.csv -o fit.json\n"
                        "  scalinglaws optimize fit.json --flops 5.76e23\n"
                        "  scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.png\n"
+                       "  scalinglaws report fit.json -o report.html\n"
                        "  scalinglaws approach2 runs.csv\n"
                        "  scalinglaws laws\n\nRun 'scalinglaws VERB --help' for each verb's options.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", metavar="VERB", required=True, parser_class=_Parser)
-    for add in (_add_fit, _add_optimize, _add_plot, _add_approach2, _add_demo, _add_laws):
+    for add in (_add_fit, _add_optimize, _add_plot, _add_report, _add_approach2, _add_demo, _add_laws):
         add(sub)
     return p
 

@@ -30,7 +30,8 @@ from ._jax import x64
 from .errors import DataError, LawError
 from .runs import as_runs
 
-__all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier", "architecture_pareto"]
+__all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier", "plot_residuals", "plot_loss_frontier",
+           "plot_tokens_per_param", "paper_style", "paper_rc", "OKABE_ITO", "COLUMN_WIDTH", "architecture_pareto"]
 
 _GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape
 
@@ -53,8 +54,68 @@ def _pyplot():
 def _axes(ax: Any):
     if ax is not None:
         return ax
-    _, ax = _pyplot().subplots(figsize=(6.4, 4.8))
+    _, ax = _pyplot().subplots()  # rcParams["figure.figsize"]: 6.4 x 4.8 in by default, a column in paper_style
     return ax
+
+
+# --------------------------------------------------------------------------- paper style
+#: Okabe & Ito (2008), "Color Universal Design (CUD): how to make figures and presentations that are
+#: friendly to colorblind people" (https://jfly.uni-koeln.de/color/): eight colours that stay distinct
+#: under protanopia, deuteranopia and tritanopia. Blue first; yellow, weak on white, last.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442")
+#: one column of a two-column paper (ACL, NeurIPS, ICML, IEEE: 3.25-3.33 in), in inches
+COLUMN_WIDTH = 3.3
+
+
+def paper_rc(width: float = COLUMN_WIDTH, aspect: float = 0.75) -> dict[str, Any]:
+    """matplotlib rcParams for a figure one column wide (``width`` inches, height ``aspect`` x width):
+    the Okabe-Ito palette as the colour cycle (so ``"C0"``, ``"C1"``... are its colours), text
+    (7.5-9 pt: legible printed at that width), thin lines, constrained layout, and vector output: PDF by
+    default, fonts embedded as TrueType (type 42) and SVG text kept as text. The saved page is
+    exactly ``width`` wide (no tight bounding box)."""
+    from cycler import cycler
+
+    if not (np.isfinite(width) and width > 0 and np.isfinite(aspect) and aspect > 0):
+        raise DataError(f"`paper_rc(width=..., aspect=...)` must be positive numbers, got width={width!r}, "
+                        f"aspect={aspect!r}.", rule="bad argument")
+    return {
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+        "figure.figsize": (float(width), float(width) * float(aspect)),
+        "figure.constrained_layout.use": True,
+        # 9 pt base: the figures' legends ask for "small" (0.833 x base, 7.5 pt), the floor for print
+        "font.size": 9.0, "axes.titlesize": 9.0, "axes.labelsize": 9.0, "xtick.labelsize": 8.0,
+        "ytick.labelsize": 8.0, "legend.fontsize": 8.0, "legend.title_fontsize": 8.0, "figure.titlesize": 9.0,
+        "lines.linewidth": 1.2, "lines.markersize": 4.0, "axes.linewidth": 0.6, "grid.linewidth": 0.4,
+        "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.minor.width": 0.4, "ytick.minor.width": 0.4,
+        # scatter markers scale with lines.markersize (plot._area): 4 pt, 0.44 of the default area
+        "legend.frameon": True, "legend.framealpha": 0.85, "legend.edgecolor": "0.8", "legend.borderpad": 0.3,
+        "legend.labelspacing": 0.25, "legend.handlelength": 1.6, "legend.borderaxespad": 0.3, "image.cmap": "cividis",
+        "savefig.format": "pdf", "savefig.bbox": "standard", "savefig.dpi": 300,
+        "pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none",
+    }
+
+
+def paper_style(width: float = COLUMN_WIDTH, aspect: float = 0.75):
+    """A context manager: figures made and saved inside it use :func:`paper_rc` (a column-wide,
+    colour-blind-safe, vector style). Every plot function of this module draws with it. Save inside
+    the block: sizes are fixed when a figure is made, but colours named ``"C0"``... and the
+    vector settings are read when it is drawn::
+
+        with plot.paper_style():
+            ax = plot.plot_frontier(fit)
+            ax.figure.savefig("frontier.pdf")
+    """
+    import matplotlib
+
+    return matplotlib.rc_context(paper_rc(width, aspect))
+
+
+def _area(s: float) -> float:
+    """A scatter marker area of ``s`` points^2 at matplotlib's default marker size (6 pt), scaled with
+    rcParams["lines.markersize"] squared: unchanged by default, smaller in the column-wide paper style."""
+    import matplotlib
+
+    return float(s) * (float(matplotlib.rcParams["lines.markersize"]) / 6.0) ** 2
 
 
 def _scale_law(fit: Any) -> None:
@@ -126,7 +187,7 @@ def plot_fit(fit: Any, runs: Any, ax: Any = None, *, n_curves: int = 4, cmap: st
     ax = _axes(ax)
     lo, hi = float(d["params"].min()), float(d["params"].max())
     norm = LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 1.0001)
-    sc = ax.scatter(d["flops"], d["loss"], c=d["params"], cmap=cmap, norm=norm, s=18,
+    sc = ax.scatter(d["flops"], d["loss"], c=d["params"], cmap=cmap, norm=norm, s=_area(18),
                     edgecolors="none", zorder=3, label="runs")
     import matplotlib
 
@@ -179,12 +240,12 @@ def plot_isoflop(fit: Any, runs: Any, ax: Any = None, *, cmap: str = "plasma", t
     n_opt = np.atleast_1d(alloc.params)
     for g, C, col, n_star in zip(groups, budgets, colors, n_opt):
         N = d["params"][g]
-        ax.scatter(N, d["loss"][g], color=col, s=16, zorder=3)
+        ax.scatter(N, d["loss"][g], color=col, s=_area(16), zorder=3)
         lo = min(float(N.min()), float(n_star)) / 1.5
         hi = max(float(N.max()), float(n_star)) * 1.5
         grid = np.geomspace(lo, hi, _GRID)
         ax.plot(grid, _predict(fit, grid, C / (6.0 * grid)), color=col, lw=1.3, label=f"C = {C:.2g}")
-    ax.scatter(alloc.params, alloc.loss, marker="*", s=90, color="black", zorder=4, label="fitted optimum N*")
+    ax.scatter(alloc.params, alloc.loss, marker="*", s=_area(90), color="black", zorder=4, label="fitted optimum N*")
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
     ax.set_ylabel(fit.law.target)
@@ -234,7 +295,7 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     colour = np.empty(len(r))
     for g, C in zip(a2.groups, budgets):
         colour[list(g)] = C
-    ax.scatter(N, L, c=colour, cmap=cm, norm=norm, s=14, edgecolors="none", alpha=0.8, zorder=3)
+    ax.scatter(N, L, c=colour, cmap=cm, norm=norm, s=_area(14), edgecolors="none", alpha=0.8, zorder=3)
     mins = []
     fitted_label = "fitted law"
     for g, row in zip(a2.groups, a2.budgets):
@@ -253,7 +314,7 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
             fitted_label = None
     if mins:
         m = np.array(mins)
-        ax.scatter(m[:, 0], m[:, 1], marker="D", s=36, facecolors="white", edgecolors="black", zorder=5,
+        ax.scatter(m[:, 0], m[:, 1], marker="D", s=_area(36), facecolors="white", edgecolors="black", zorder=5,
                    label="parabola minima (Approach 2)")
     if fit is not None:
         from .optimize import compute_optimal
@@ -262,7 +323,7 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             best = compute_optimal(fit, flops=used)
-        ax.scatter(np.atleast_1d(best.params), np.atleast_1d(best.loss), marker="*", s=80, color="black",
+        ax.scatter(np.atleast_1d(best.params), np.atleast_1d(best.loss), marker="*", s=_area(80), color="black",
                    zorder=6, label="fitted optimum N*")
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
@@ -338,7 +399,7 @@ def plot_residuals(fit: Any, runs: Any, ax: Any = None, *, against: str = "flops
 
     ax = _axes(ax)
     x = c[against]
-    sc = ax.scatter(x, res, c=c["params"], cmap=cmap, norm=LogNorm(), s=18, edgecolors="none")
+    sc = ax.scatter(x, res, c=c["params"], cmap=cmap, norm=LogNorm(), s=_area(18), edgecolors="none")
     ax.figure.colorbar(sc, ax=ax, label="parameters N")
     rms = float(np.sqrt(np.mean(res * res)))
     ax.axhline(0.0, color="0.3", lw=1)
@@ -381,7 +442,7 @@ def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
         ax.fill_between(C, b_lo, b_hi, color="C0", alpha=0.25, lw=0, label=f"{level:.0%} interval")
     ax.plot(C, best.loss, color="C0", lw=2, label=f"L*(C), {fit.law.name} fit")
     if c is not None:
-        ax.scatter(c["flops"], c["loss"], s=10, color="0.35", alpha=0.7, edgecolors="none", label="runs")
+        ax.scatter(c["flops"], c["loss"], s=_area(10), color="0.35", alpha=0.7, edgecolors="none", label="runs")
         top = float(c["flops"].max())
         if top < hi:
             ax.axvspan(top, hi, color="0.85", alpha=0.5, lw=0, label="extrapolation")
@@ -390,6 +451,11 @@ def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
     ax.set_xlabel("training FLOPs C")
     ax.set_ylabel("loss")
     ax.set_title("compute-optimal loss")
+    from matplotlib.ticker import FuncFormatter
+
+    plain_number = FuncFormatter(lambda v, _: f"{v:g}")  # a loss axis spans less than a decade: 2, 3, not 3x10^0
+    ax.yaxis.set_major_formatter(plain_number)
+    ax.yaxis.set_minor_formatter(plain_number)
     ax.legend(fontsize="small")
     return ax
 

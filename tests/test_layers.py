@@ -24,7 +24,7 @@ LAYERS = {
     "fitting": 4,
     "optimize": 5,
     "evals": 6,
-    "plot": 7, "synthetic": 7,
+    "plot": 7, "synthetic": 7, "report": 7,
     "cli": 8, "__main__": 8,
 }
 ROOT_LAYER = 9  # ``import scalinglaws`` pulls in everything: only the shell may do it
