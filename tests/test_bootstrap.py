@@ -133,3 +133,32 @@ def test_cli_fit_bootstrap_saves_draws_and_optimize_uses_them(tmp_path, boot):
     bad = subprocess.run([sys.executable, "-m", "scalinglaws", "optimize", str(fj), "--flops", "1e23",
                           "--bootstrap", "80"], capture_output=True, text=True)
     assert bad.returncode != 0 and "holds only 50 draws" in bad.stderr
+
+
+def test_given_resamples_are_the_seeded_ones_as_indices(boot):
+    """resamples= (drawn positions) gives the same refits as the seeded draw whose counts they
+    spell out: the counts are rebuilt here with numpy's own multinomial and np.repeat."""
+    runs, fit, _ = boot
+    n = len(runs)
+    counts = np.random.default_rng(11).multinomial(n, np.full(n, 1.0 / n), size=20)
+    idx = np.stack([np.repeat(np.arange(n), c) for c in counts])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seeded = sl.bootstrap(fit, runs, n=20, seed=11, starts=1, progress=False)
+        given = sl.bootstrap(fit, runs, resamples=idx[:, ::-1], starts=1, progress=False)
+    assert given.n == 20
+    np.testing.assert_allclose(given.draws, seeded.draws, rtol=1e-6, atol=1e-9)
+    assert any("given by resamples=" in note for note in given.notes)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros(5, dtype=int), "2-D array"),
+    (np.zeros((1, 5), dtype=int), "at least 2 rows"),
+    (np.full((3, 5), 10_000), "outside 0.."),
+    (np.full((3, 5), -1), "outside 0.."),
+    (np.full((3, 5), 1.5), "whole unit positions"),
+])
+def test_bad_resamples_are_named(boot, bad, match):
+    runs, fit, _ = boot
+    with pytest.raises(sl.LawError, match=match):
+        sl.bootstrap(fit, runs, resamples=bad, progress=False)

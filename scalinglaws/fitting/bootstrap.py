@@ -151,6 +151,28 @@ def bootstrap_from_dict(fit: Fit, d: Mapping[str, Any]) -> Bootstrap:
                      notes=tuple(d.get("notes", ())), warnings=tuple(d.get("warnings", ())))
 
 
+def _resample_counts(resamples: Any, n_units: int, unit: str) -> np.ndarray:
+    """(n, n_units) draw counts from an (n, m) array of drawn unit positions."""
+    R = np.asarray(resamples)
+    if R.ndim != 2 or R.shape[0] < 2 or R.shape[1] < 1:
+        raise LawError(f"`bootstrap(resamples=...)` must be a 2-D array (resamples x draws) with at least 2 rows, "
+                       f"got shape {R.shape}.", rule="bad resamples", value=R.shape)
+    if not np.issubdtype(R.dtype, np.integer):
+        if not np.issubdtype(R.dtype, np.floating) or not np.all(np.isfinite(R)) or np.any(R != np.round(R)):
+            bad = np.argwhere(~np.isfinite(R) | (R != np.round(R)))[0] if np.issubdtype(R.dtype, np.number) else (0, 0)
+            raise LawError(f"`bootstrap(resamples=...)`: entries must be whole unit positions; resample {bad[0]}, "
+                           f"draw {bad[1]} is {float(R[tuple(bad)])!r}.", rule="bad resamples", value=float(R[tuple(bad)]))
+        R = R.astype(np.int64)
+    out = (R < 0) | (R >= n_units)
+    if np.any(out):
+        b, j = np.argwhere(out)[0]
+        raise LawError(f"`bootstrap(resamples=...)`: resample {b}, draw {j} is {int(R[b, j])}, outside 0..{n_units - 1} "
+                       f"(the {n_units} {unit}).", rule="bad resamples", value=int(R[b, j]))
+    counts = np.zeros((R.shape[0], n_units), dtype=np.float64)
+    np.add.at(counts, (np.repeat(np.arange(R.shape[0]), R.shape[1]), R.ravel()), 1.0)
+    return counts
+
+
 def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
     """The fit's optimum and up to ``k - 1`` other distinct refined local optima, best first."""
     best = fit.theta[None, :]
@@ -175,7 +197,7 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
               bca: bool = False, chunk: int | None = None, max_steps: int | None = None, progress: bool | None = None,
               ftol: float = 1e-10, xtol: float = 1e-7, require_converged: bool = False,
-              weights: Any = None, method: str = "squarem") -> Bootstrap:
+              weights: Any = None, method: str = "squarem", resamples: Any = None) -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
     ``chunk`` resamples each (default 64 with SQUAREM, 1,000 with LM).
@@ -199,8 +221,14 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     ``max_steps`` steps (default 200), stopping on ``ftol`` and ``xtol``. On Epoch's near-L1
     Huber likelihood 25 SQUAREM iterations give standard errors within 1% of 3,000-step LM
     refits, sooner than 200 LM steps (benchmarks/bench_bootstrap.py times both).
-    Seeded (numpy's default generator) and reproducible;
-    resamples whose refit fails are counted, warned about and left out of the statistics.
+    Seeded (numpy's default generator) and reproducible.
+
+    ``resamples=``: the resamples themselves, an integer array of shape (n, m) whose row b lists
+    the units (row positions, or unit numbers of ``by`` in sorted order) drawn for resample b,
+    with repeats; ``n`` and ``seed`` are then ignored. It reproduces another study's bootstrap
+    draw for draw: e.g. Epoch AI's, which drew ``np.random.choice`` rows after
+    ``np.random.seed(42)`` (tests/test_bootstrap_epoch.py).
+    Resamples whose refit fails are counted, warned about and left out of the statistics.
     """
     if not isinstance(fit, Fit):
         raise LawError(f"`bootstrap(fit, ...)`: expected a Fit from sl.fit, got {type(fit).__name__}.", rule="bad fit")
@@ -221,8 +249,12 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
         _, unit_of = np.unique(np.asarray(r[by]), return_inverse=True)
         unit_of = unit_of.reshape(-1)
         n_units, unit = int(unit_of.max()) + 1, f"{by} units"
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=int(n)).astype(np.float64)
+    if resamples is None:
+        rng = np.random.default_rng(seed)
+        counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=int(n)).astype(np.float64)
+    else:
+        counts = _resample_counts(resamples, n_units, unit)
+        n = counts.shape[0]
     W = counts[:, unit_of] * d.w[None, :]
     theta0 = _distinct_optima(fit, int(starts))
     fixed_mask = np.array([name in fit.fixed for name in law.param_names])
@@ -242,42 +274,64 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0,
                        ftol=float(ftol), xtol=float(xtol))
 
-    def solve_chunk(U: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def solve_chunk(U: np.ndarray, w: np.ndarray, iters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(theta (G, S, p), f (G, S), done (G, S)) of the refits of one chunk."""
         if method == "squarem":
-            o = _solver.refit(law, objective, U, d.X, d.y, w, fixed_mask, iters=int(max_steps), ftol=float(ftol))
+            o = _solver.refit(law, objective, U, d.X, d.y, w, fixed_mask, iters=int(iters), ftol=float(ftol))
             return o["theta"], o["f"], o["done"]
         o = _solver.solve(law, objective, cfg, U, d.X, d.y, w, fixed_mask, share_x=True)
         return o["refined_theta"], o["refined_f"], o["refined_done"]
 
+    # SQUAREM refits run in passes: every resample takes the first pass's iterations; only those not
+    # yet converged go on, repacked into full chunks, from where they stopped. A batched while-loop runs
+    # until its slowest member stops, so one pass of max_steps costs every chunk its slowest resample's
+    # count; on Epoch's runs the Huber refits need 7 iterations at the median but 17 at a chunk's max.
+    if method == "squarem":
+        schedule, used = [], 0
+        while used < max_steps:
+            schedule.append(min(max(8, used), int(max_steps) - used))
+            used += schedule[-1]
+    else:
+        schedule = [int(max_steps)]
+
     def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        B = weights.shape[0]
-        thetas, objs = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan)
-        conv_all = np.zeros(B, dtype=bool)
-        steps = range(0, B, int(chunk))
-        it = steps
-        if progress is not False and len(steps) > 1:
+        B, S = weights.shape[0], theta0.shape[0]
+        th_all = np.broadcast_to(theta0, (B,) + theta0.shape).copy()
+        f_all, done_all = np.full((B, S), np.inf), np.zeros((B, S), dtype=bool)
+        bar = None
+        if progress is not False and B > int(chunk):
             try:
                 from tqdm.auto import tqdm
 
-                it = tqdm(steps, desc=label, unit="chunk", disable=None if progress is None else not progress)
+                bar = tqdm(total=B, desc=label, unit="resample", disable=None if progress is None else not progress)
             except ImportError:  # pragma: no cover
                 pass
-        for lo in it:
-            w = weights[lo:lo + int(chunk)]
-            G = w.shape[0]
-            U = np.broadcast_to(theta0, (G,) + theta0.shape)
-            th_all, f, done_all = solve_chunk(U, w)
-            j = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
-            pick = np.arange(G)
-            th, fj = th_all[pick, j], f[pick, j]
-            conv = np.asarray(done_all[pick, j], dtype=bool)
-            good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1)
-            if require_converged:
-                good &= conv
-            thetas[lo:lo + G][good], objs[lo:lo + G][good] = th[good], fj[good]
-            conv_all[lo:lo + G] = conv & good
-        return thetas, objs, conv_all
+        pending = np.arange(B)
+        for k, iters in enumerate(schedule):
+            for lo in range(0, len(pending), int(chunk)):
+                idx = pending[lo:lo + int(chunk)]
+                pad = np.concatenate([idx, np.full(int(chunk) - len(idx), idx[0])]) if len(schedule) > 1 else idx
+                th, f, done = solve_chunk(th_all[pad], weights[pad], iters)
+                m = len(idx)
+                th_all[idx], f_all[idx], done_all[idx] = th[:m], f[:m], np.asarray(done[:m], dtype=bool)
+            left = ~np.all(done_all[pending] | ~np.isfinite(f_all[pending]), axis=1)
+            if bar is not None:
+                bar.update(int(np.sum(~left)) if k < len(schedule) - 1 else len(pending))
+            pending = pending[left]
+            if not len(pending):
+                break
+        if bar is not None:
+            bar.close()
+        j = np.argmin(np.where(np.isfinite(f_all), f_all, np.inf), axis=1)
+        pick = np.arange(B)
+        th, fj = th_all[pick, j], f_all[pick, j]
+        conv = done_all[pick, j]
+        good = np.isfinite(fj) & np.all(np.isfinite(th), axis=1)
+        if require_converged:
+            good &= conv
+        thetas, objs = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan)
+        thetas[good], objs[good] = th[good], fj[good]
+        return thetas, objs, conv & good
 
     thetas, objs, converged = refit(W, "bootstrap")
     usable = np.all(np.isfinite(thetas), axis=1) & np.isfinite(objs)
@@ -295,7 +349,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     rule = f"ftol={ftol:g}" + (f", xtol={xtol:g}" if method == "lm" else "")
     notes = ((f"{n_unconv} of {n} refits stopped at max_steps={max_steps} before meeting {rule}; they are kept "
               f"(require_converged=True drops them)",) if n_unconv else ()) + (
-        f"{n} resamples of {n_units} {unit} (seed {seed}), each refitted ({'SQUAREM-accelerated Gauss-Newton' if method == 'squarem' else 'Levenberg-Marquardt'}) from {len(theta0)} start(s): the fit's "
+        f"{n} resamples of {n_units} {unit} ({'given by resamples=' if resamples is not None else f'seed {seed}'}), each refitted ({'SQUAREM-accelerated Gauss-Newton' if method == 'squarem' else 'Levenberg-Marquardt'}) from {len(theta0)} start(s): the fit's "
              f"optimum{' and its best other distinct local optima' if len(theta0) > 1 else ''}",)
     for msg in warns:
         warnings.warn(f"bootstrap: {msg}", UserWarning, stacklevel=2)

@@ -119,12 +119,7 @@ class HuberLikelihood:
         s = jnp.minimum(s_l, s_g)
 
         def step(s):
-            z = r * jnp.exp(-s)
-            a = jnp.abs(z)
-            inside = a <= d
-            g = W - jnp.sum(w * jnp.where(inside, z * z, d * a))
-            h = jnp.sum(w * jnp.where(inside, 2 * z * z, d * a))
-            return jnp.clip(g / jnp.maximum(h, 1e-300), -0.5, 0.5)
+            return self.scale_step(r, w, s)
 
         def newton(c):
             i, s, _ = c
@@ -140,6 +135,23 @@ class HuberLikelihood:
         s = s - step(s)
         return s - step(s)
 
+    def scale_step(self, r, w, s):
+        """The (capped) Newton step in s = log sigma on the 1-D profile, to be subtracted."""
+        d = self.delta
+        z = r * jnp.exp(-s)
+        a = jnp.abs(z)
+        inside = a <= d
+        g = jnp.sum(w) - jnp.sum(w * jnp.where(inside, z * z, d * a))
+        h = jnp.sum(w * jnp.where(inside, 2 * z * z, d * a))
+        return jnp.clip(g / jnp.maximum(h, 1e-300), -0.5, 0.5)
+
+    def terms_at(self, r, w, s):
+        """(NLL, psi, IRLS weights) at a given s = log sigma instead of the profiled one: the
+        bootstrap refit carries s beside the law's parameters (fitting/solver.py ``refit``)."""
+        sigma = jnp.exp(s)
+        psi, weight = _huber_psi_and_weight(r / sigma, self.delta)
+        return self.nll(r, w, s), w * psi / sigma, w * weight / (sigma * sigma)
+
     def nll(self, r, w, s):
         z = r * jnp.exp(-s)
         return jnp.sum(w * huber(z, self.delta)) + jnp.sum(w) * (s + self.log_z)
@@ -148,10 +160,7 @@ class HuberLikelihood:
         return self.nll(r, w, self.log_sigma(r, w))
 
     def terms(self, r, w):
-        s = self.log_sigma(r, w)
-        sigma = jnp.exp(s)
-        psi, weight = _huber_psi_and_weight(r / sigma, self.delta)
-        return self.nll(r, w, s), w * psi / sigma, w * weight / (sigma * sigma)
+        return self.terms_at(r, w, self.log_sigma(r, w))
 
     def extras_arrays(self, r, w):
         """Fitted quantities of the objective itself (jnp; jitted by the caller)."""

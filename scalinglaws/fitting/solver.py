@@ -406,7 +406,7 @@ def solve(law, objective, cfg: SolverConfig, starts: np.ndarray, X: dict[str, np
 # Warm-started refits (the bootstrap): Gauss-Newton steps accelerated by SQUAREM
 
 
-def _build_refit(law, objective, iters: int, ftol: float, S: int):
+def _build_refit(law, objective, ftol: float, S: int):
     """Refit one dataset from ``S`` nearby starts: SQUAREM (Varadhan & Roland 2008, scheme S3)
     over the damped Gauss-Newton map F. For a Huber-type objective F is the IRLS step, a
     majorise-minimise map that converges only linearly on a near-L1 objective; SQUAREM's
@@ -415,75 +415,106 @@ def _build_refit(law, objective, iters: int, ftol: float, S: int):
     that would raise the objective, which is then not taken), and the extrapolated point is
     kept only when it lowers the objective below the plain two-step point. Stops when an
     iteration near Gauss-Newton (damping below 1e-2) lowers the objective by at most ``ftol``
-    relative."""
-    rj = make_residual_fn(law, objective.space)
+    relative.
 
-    def model(u, X, gy, lo, hi):
+    An objective with a fitted scale (``HuberLikelihood``: ``terms_at`` and ``scale_step``)
+    is minimised jointly in (parameters, s = log sigma) instead of profiling s at every
+    evaluation: F's parameter step is taken at the current s, then s takes one Newton step on
+    the new residuals, kept only if it lowers the objective; SQUAREM extrapolates both. The
+    joint minimum is the profiled one (the same stationarity conditions), each evaluation costs
+    one pass over the rows instead of a Newton loop, and the objective returned is the
+    profiled one at the final parameters."""
+    rj = make_residual_fn(law, objective.space)
+    g = prediction_fn(law, objective.space)
+    joint = hasattr(objective, "terms_at") and hasattr(objective, "scale_step")
+
+    def resid(u, X, gy, lo, hi):
+        theta, _ = from_free(u, lo, hi)
+        return g(theta, X) - gy
+
+    if joint:
+        def f_at(r, w, s):
+            return _finite_or_inf(objective.nll(r, w, s))
+
+        def terms(r, w, s):
+            return objective.terms_at(r, w, s)
+    else:
+        def f_at(r, w, s):
+            return _finite_or_inf(objective.value(r, w))
+
+        def terms(r, w, s):
+            return objective.terms(r, w)
+
+    def F(u, s, f, lam, X, gy, w, lo, hi, free):
+        """One damped Gauss-Newton (Levenberg-Marquardt) step in the parameters, then (joint
+        objectives) one Newton step in s: (u, s, f, lam, moved)."""
         theta, dth = from_free(u, lo, hi)
         r, J = rj(theta, X, gy)
-        return r, J * dth[None, :]
-
-    g = prediction_fn(law, objective.space)
-
-    def fval(u, X, gy, w, lo, hi):
-        theta, _ = from_free(u, lo, hi)
-        return _finite_or_inf(objective.value(g(theta, X) - gy, w))
-
-    def F(u, f, lam, X, gy, w, lo, hi, free):
-        """One damped Gauss-Newton (Levenberg-Marquardt) step: (u, f, lam, accepted)."""
-        r, J = model(u, X, gy, lo, hi)
-        _, psi, c = objective.terms(r, w)
+        J = J * dth[None, :]
+        _, psi, c = terms(r, w, s)
         grad = (J.T @ psi) * free
         H = (J * c[:, None]).T @ J
         H = H * (free[:, None] * free[None, :]) + jnp.diag(1.0 - free)
         d = jnp.maximum(jnp.diag(H), 1e-12 * jnp.max(jnp.diag(H)) + _TINY)
         step = -jnp.linalg.solve(H + lam * jnp.diag(d), grad) * free
         u1 = u + jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
-        f1 = fval(u1, X, gy, w, lo, hi)
+        r1 = resid(u1, X, gy, lo, hi)
+        f1 = f_at(r1, w, s)
         ok = f1 < f
         lam1 = jnp.where(ok, jnp.maximum(lam * 0.2, 1e-12), lam * 5.0)
-        return jnp.where(ok, u1, u), jnp.where(ok, f1, f), lam1, ok
+        u1, f1, r1 = jnp.where(ok, u1, u), jnp.where(ok, f1, f), jnp.where(ok, r1, r)
+        if not joint:
+            return u1, s, f1, lam1, ok
+        s1 = s - objective.scale_step(r1, w, s)
+        fs = f_at(r1, w, s1)
+        better = jnp.isfinite(fs) & (fs < f1)
+        return u1, jnp.where(better, s1, s), jnp.where(better, fs, f1), lam1, ok | better
 
-    def one_start(u0, X, gy, w, lo, hi, free):
-        f0 = fval(u0, X, gy, w, lo, hi)
+    def one_start(u0, X, gy, w, lo, hi, free, iters):
+        r0 = resid(u0, X, gy, lo, hi)
+        s0 = jax.lax.stop_gradient(objective.log_sigma(r0, w)) if joint else jnp.asarray(0.0, dtype=u0.dtype)
+        f0 = f_at(r0, w, s0)
         args = (X, gy, w, lo, hi, free)
 
         def cond(c):
             return (c["n"] < iters) & ~c["done"]
 
         def body(c):
-            u, f = c["u"], c["f"]
-            u1, f1, lam, ok1 = F(u, f, c["lam"], *args)
-            u2, f2, lam, ok2 = F(u1, f1, lam, *args)
-            r = u1 - u
-            v = (u2 - u1) - r
-            a = -jnp.sqrt(jnp.sum(r * r) / jnp.maximum(jnp.sum(v * v), _TINY))
+            u, s, f = c["u"], c["s"], c["f"]
+            u1, s1, f1, lam, ok1 = F(u, s, f, c["lam"], *args)
+            u2, s2, f2, lam, ok2 = F(u1, s1, f1, lam, *args)
+            v, v1, v2 = (jnp.append(a, b) for a, b in ((u, s), (u1, s1), (u2, s2)))
+            r = v1 - v
+            dv = (v2 - v1) - r
+            a = -jnp.sqrt(jnp.sum(r * r) / jnp.maximum(jnp.sum(dv * dv), _TINY))
             a = jnp.minimum(a, -1.0)
-            up = u - 2.0 * a * r + a * a * v
-            fp = fval(up, X, gy, w, lo, hi)
+            vp = v - 2.0 * a * r + a * a * dv
+            up, sp = vp[:-1], vp[-1]
+            fp = f_at(resid(up, *args[:2], lo, hi), w, sp)
             use = jnp.isfinite(fp) & ok1 & ok2
-            up, fp = jnp.where(use, up, u2), jnp.where(use, fp, f2)
-            up, fp, lam3, ok3 = F(up, fp, lam, *args)
+            up, sp, fp = jnp.where(use, up, u2), jnp.where(use, sp, s2), jnp.where(use, fp, f2)
+            up, sp, fp, lam3, ok3 = F(up, sp, fp, lam, *args)
             take = jnp.isfinite(fp) & (fp < f2)
-            un, fn = jnp.where(take, up, u2), jnp.where(take, fp, f2)
+            un, sn, fn = jnp.where(take, up, u2), jnp.where(take, sp, s2), jnp.where(take, fp, f2)
             lam = jnp.where(take, lam3, lam)
             moved = ok1 | ok2 | ok3
             small = (f - fn) <= ftol * jnp.abs(f) + _TINY
-            return dict(u=un, f=fn, lam=lam, n=c["n"] + 1, done=(moved & small & (lam < 1e-2)) | (lam > 1e16))
+            return dict(u=un, s=sn, f=fn, lam=lam, n=c["n"] + 1, done=(moved & small & (lam < 1e-2)) | (lam > 1e16))
 
-        init = dict(u=u0, f=f0, lam=jnp.asarray(1e-3), n=jnp.asarray(0), done=~jnp.isfinite(f0))
+        init = dict(u=u0, s=s0, f=f0, lam=jnp.asarray(1e-3), n=jnp.asarray(0), done=~jnp.isfinite(f0))
         out = jax.lax.while_loop(cond, body, init)
         theta, _ = from_free(out["u"], lo, hi)
-        return theta, out["f"], out["done"], out["n"]
+        f = _finite_or_inf(objective.value(resid(out["u"], X, gy, lo, hi), w)) if joint else out["f"]
+        return theta, f, out["done"], out["n"]
 
-    starts_v = jax.vmap(one_start, in_axes=(0, None, None, None, None, None, None))
+    starts_v = jax.vmap(one_start, in_axes=(0, None, None, None, None, None, None, None))
     return starts_v
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_refit(law, objective, iters: int, ftol: float, S: int):
-    one = _build_refit(law, objective, iters, ftol, S)
-    return jax.jit(jax.vmap(one, in_axes=(0, None, None, 0, None, None, None)))
+def _compiled_refit(law, objective, ftol: float, S: int):
+    one = _build_refit(law, objective, ftol, S)
+    return jax.jit(jax.vmap(one, in_axes=(0, None, None, 0, None, None, None, None)))
 
 
 @x64
@@ -492,20 +523,21 @@ def refit(law, objective, starts: np.ndarray, X: dict[str, np.ndarray], y: np.nd
     """Warm-started refits of one dataset under many weight vectors (the bootstrap's resamples):
     ``starts`` (G, S, p) internal parameters near the optimum, ``w`` (G, n) weights, shared
     ``X``, ``y``. Each start takes at most ``iters`` SQUAREM iterations (three Gauss-Newton
-    steps each). Returns theta (G, S, p), f (G, S), done (G, S) and steps (G, S)."""
+    steps each; ``iters`` is traced, so calls that differ only in it share one compilation).
+    Returns theta (G, S, p), f (G, S), done (G, S) and steps (G, S)."""
     lo, hi = bounds(law)
     starts = np.asarray(starts, dtype=np.float64)
     u0 = to_free(starts, lo, hi)
     gy = transform_target(y, objective.space)
     free = (~np.asarray(fixed_mask, bool)).astype(np.float64)
     try:
-        fn = _compiled_refit(law, objective, int(iters), float(ftol), int(starts.shape[1]))
+        fn = _compiled_refit(law, objective, float(ftol), int(starts.shape[1]))
     except TypeError:  # an unhashable law
-        fn = jax.jit(jax.vmap(_build_refit(law, objective, int(iters), float(ftol), int(starts.shape[1])),
-                              in_axes=(0, None, None, 0, None, None, None)))
+        fn = jax.jit(jax.vmap(_build_refit(law, objective, float(ftol), int(starts.shape[1])),
+                              in_axes=(0, None, None, 0, None, None, None, None)))
     theta, f, done, n = fn(jnp.asarray(u0), {k: jnp.asarray(v, dtype=jnp.float64) for k, v in X.items()},
                            jnp.asarray(gy), jnp.asarray(w, dtype=jnp.float64), jnp.asarray(lo), jnp.asarray(hi),
-                           jnp.asarray(free))
+                           jnp.asarray(free), jnp.asarray(int(iters)))
     return {"theta": np.asarray(theta), "f": np.asarray(f), "done": np.asarray(done), "steps": np.asarray(n)}
 
 
