@@ -615,7 +615,7 @@ def _check_duplicates(cols: dict, where: _Where) -> None:
                 f"({same}) but differ in {where.col(t)}: {_fmt(v[a])} vs {_fmt(v[b])}; "
                 "duplicated runs with conflicting values are ambiguous. Remove or fix one, or add "
                 "a column that tells them apart (seed for repeated training runs, sample_index "
-                "for repeated samples).", source=where.source, column=t, row=where.row(b)[0],
+                "for repeated samples, group for several datasets or model families).", source=where.source, column=t, row=where.row(b)[0],
                 rule="duplicated run with conflicting values", value=v[b])
     later = np.argsort(rows[~start], kind="stable")
     pairs = list(zip(first[~start][later], rows[~start][later]))
