@@ -751,6 +751,18 @@ def _failing(chosen: Mapping[str, Any], data: Mapping, where: _Where, skip: set)
     return out
 
 
+def pooled_groups(runs: Runs, fitted: str) -> str | None:
+    """A sentence when ``runs`` hold several labels in column ``group`` (datasets, model families)
+    that ``fitted`` (e.g. "one law was fitted") treats as one pool; None otherwise."""
+    if "group" not in runs.columns:
+        return None
+    labels = list(dict.fromkeys(runs["group"].tolist()))
+    if len(labels) < 2:
+        return None
+    shown = ", ".join(repr(g) for g in labels[:4]) + (", ..." if len(labels) > 4 else "")
+    return f"the runs hold {len(labels)} groups in column 'group' ({shown}); {fitted} to all of them pooled"
+
+
 def as_runs(data: Any, *, fn: str = "fit", extra: Iterable[str] = ()) -> Runs:
     """The one coercion of user data to :class:`Runs`, used by every function that takes runs.
 

@@ -161,3 +161,16 @@ def test_checkpoint_rows_fitted_as_runs_say_so():
     assert len(notes) == 1
     assert f"{int((counts > 1).sum())} of {counts.size} runs" in notes[0]
     assert f"up to {int(counts.max())}" in notes[0] and "fit_checkpoints" in notes[0]
+
+
+def test_approach2_over_pooled_groups_warns():
+    """approach2 on Gadre's three datasets binned all of them into one set of isoFLOP profiles;
+    nothing said that the profiles mix datasets (which also leaves groups of one N each)."""
+    path = shared(*GADRE)
+    runs = sl.read_runs(path, columns={**GADRE_COLUMNS, "group": "dataset"},
+                        exclude=["n_layers", "n_heads", "seq_len", "vocab_size"])
+    with pytest.warns(UserWarning, match=r"3 groups in column 'group'"):
+        a2 = sl.approach2(runs)
+    assert any("one isoFLOP profile mixes them" in w for w in a2.warnings)
+    one = runs.select(runs["group"] == "rpj")
+    assert not any("column 'group'" in w for w in sl.approach2(one).warnings)

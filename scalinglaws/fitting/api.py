@@ -17,7 +17,7 @@ import numpy as np
 from .._jax import jax, jnp, x64
 from ..errors import DataError, LawError
 from ..laws.base import Law
-from ..runs import Runs, as_runs
+from ..runs import Runs, as_runs, pooled_groups
 from .result import Fit, StartsSummary
 from . import solver
 from .objectives import Huber, LeastSquares
@@ -347,12 +347,8 @@ def _pooled_notes(r: Runs, weighted: bool) -> tuple[str, ...]:
     """Notes when one law is fitted to rows that the data mark as several groups or as several
     checkpoints of one run: legal, but rarely what a first fit means, so the report says so."""
     notes = []
-    if "group" in r.columns:
-        labels = list(dict.fromkeys(r["group"].tolist()))
-        if len(labels) > 1:
-            shown = ", ".join(repr(g) for g in labels[:4]) + (", ..." if len(labels) > 4 else "")
-            notes.append(f"the runs hold {len(labels)} groups in column 'group' ({shown}); one law was "
-                         "fitted to all of them pooled (fit(..., by='group') fits one law per group)")
+    if (pooled := pooled_groups(r, "one law was fitted")) is not None:
+        notes.append(pooled + " (fit(..., by='group') fits one law per group)")
     if "run" in r.columns and not weighted:
         _, counts = np.unique(r["run"].astype(str), return_counts=True)
         if (counts > 1).any():
