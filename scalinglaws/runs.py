@@ -11,6 +11,7 @@ column, row (and CSV line), rule and value; exact duplicate rows give a warning 
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import hashlib
 import json
@@ -308,6 +309,9 @@ def _floats(chunk: np.ndarray) -> np.ndarray:
     return chunk.astype(np.float64)
 
 
+_FLOAT_MAX = int(np.finfo(np.float64).max)
+
+
 def _parse_objects(raw: np.ndarray, name: str, where: _Where) -> tuple[np.ndarray, int]:
     """Text or mixed cells to float64; returns (values, number of cells parsed from text).
 
@@ -323,8 +327,17 @@ def _parse_objects(raw: np.ndarray, name: str, where: _Where) -> tuple[np.ndarra
         return out, 0
     todo = np.concatenate(todo)
     sub = pd.Series(raw[todo].astype(object), copy=False)
-    num = pd.to_numeric(sub, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan,
-                                                       copy=True)
+    try:
+        num = pd.to_numeric(sub, errors="coerce")
+    except OverflowError:  # an integer beyond float64 (e.g. 10**400 from JSON)
+        j = next((int(j) for j in todo if isinstance(raw[j], (int, np.integer)) and abs(int(raw[j])) > _FLOAT_MAX),
+                 None)
+        if j is None:
+            raise
+        digits = str(abs(int(raw[j])))
+        raise where.error(name, j, "number out of float64 range", f"{digits[0]}.{digits[1:4]}e+{len(digits) - 1}",
+                          "is beyond float64's range (about 1.8e308)", "check its units") from None
+    num = num.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
     again = np.flatnonzero(np.isnan(num) & sub.notna().to_numpy())  # None stays NaN: missing
     vals, bad = _parse_text(sub.iloc[again].astype(str).str.strip(), name == "correct")
     if bad.any():
@@ -433,6 +446,11 @@ def _file(path: Path, label: str):
         sep = "\t" if suffix == ".tsv" else ","
 
         def load(wanted, text):  # labels stay text ('007' is not 7)
+            for c in wanted:  # pandas renames a repeated header 'loss' to 'loss.1': ask, not guess
+                if header.count(c) > 1:
+                    raise DataError(f"{label}: column name {c!r} appears {header.count(c)} times in the "
+                                    "header; rename them so that the column to read is unambiguous.",
+                                    source=label, column=str(c), rule="duplicate column name", value=c)
             # No usecols: with it pandas silently drops extra fields of a malformed line.
             # index_col=False: a trailing delimiter must not shift the columns; lost data
             # (ParserWarning) is an error.
@@ -442,6 +460,8 @@ def _file(path: Path, label: str):
                                  dtype=dict.fromkeys(text, str))
             return {c: df[c] for c in wanted}, len(df)
         names = pd.read_csv(path, sep=sep, index_col=False, nrows=0).columns.tolist()
+        with open(path, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f, delimiter=sep), [])
         return label, names, load, True
     if suffix == ".parquet":
         try:
@@ -511,6 +531,11 @@ def _choose(names: list, mapping: Mapping, label: str, exclude: frozenset = froz
                 f"{{{user!r}: {canon!r}}}?)") if canon not in _CANON and user in _CANON else ""
         _check_canonical(canon, label, hint)
         if user not in names:
+            # headers written 'x, y' carry the space: ' y' is meant by 'y' (and a shell strips it)
+            spaced = [c for c in names if isinstance(c, str) and c.strip() == str(user).strip()]
+            if len(spaced) == 1:
+                chosen[canon] = spaced[0]
+                continue
             near = [c for c in names if str(c).strip().lower() == str(user).strip().lower()]
             raise DataError(
                 f"{label}: column {user!r} (given for '{canon}') is not in the data"
@@ -518,9 +543,11 @@ def _choose(names: list, mapping: Mapping, label: str, exclude: frozenset = froz
                 f"{', '.join(repr(c) for c in names)}.",
                 source=label, column=canon, rule="missing column", value=user)
         chosen[canon] = user
+    taken = set(mapping.values()) | set(chosen.values())
     for c in names:
-        if c in _CANON and c not in chosen and c not in mapping.values() and c not in exclude:
-            chosen[c] = c
+        name = c.strip() if isinstance(c, str) else c
+        if name in _CANON and name not in chosen and c not in taken and name not in exclude:
+            chosen[name] = c
     return {c: chosen[c] for c in CANONICAL_COLUMNS if c in chosen}
 
 
@@ -592,7 +619,7 @@ def _check_duplicates(cols: dict, where: _Where) -> None:
                 f"({same}) but differ in {where.col(t)}: {_fmt(v[a])} vs {_fmt(v[b])}; "
                 "duplicated runs with conflicting values are ambiguous. Remove or fix one, or add "
                 "a column that tells them apart (seed for repeated training runs, sample_index "
-                "for repeated samples).", source=where.source, column=t, row=where.row(b)[0],
+                "for repeated samples, group for several datasets or model families).", source=where.source, column=t, row=where.row(b)[0],
                 rule="duplicated run with conflicting values", value=v[b])
     later = np.argsort(rows[~start], kind="stable")
     pairs = list(zip(first[~start][later], rows[~start][later]))
@@ -694,11 +721,17 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
         except DataError as e:
             if canon in mapped or canon in extra:
                 raise
-            # picked up only because it is named canonically: say how to leave it out
-            raise DataError(f"{e.message} The column was read because it is named '{canon}'; if you do not "
-                            f"need it, leave it out with read_runs(..., exclude=['{canon}']) (CLI: --exclude "
-                            f"{canon}).", source=e.source, column=e.column, row=e.row, rule=e.rule,
-                            value=e.value) from None
+            # picked up only because it is named canonically: say how to leave it out, naming at once
+            # every other such column that would fail too (a user should not peel them off one by one)
+            bad = [canon] + _failing(chosen, data, where, skip=mapped | set(extra) | {canon})
+            also = (f" Other columns read for their names fail too: {', '.join(repr(c) for c in bad[1:])}."
+                    if len(bad) > 1 else "")
+            excl = ", ".join(repr(c) for c in bad)
+            raise DataError(f"{e.message} The column was read because it is named '{canon}'.{also} If you do "
+                            f"not need {'them' if len(bad) > 1 else 'it'}, leave {'them' if len(bad) > 1 else 'it'} "
+                            f"out with read_runs(..., exclude=[{excl}]) (CLI: "
+                            f"{' '.join('--exclude ' + c for c in bad)}).", source=e.source, column=e.column,
+                            row=e.row, rule=e.rule, value=e.value) from None
         if slow:
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")
@@ -707,6 +740,31 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
     if derive:
         _derive(cols, notes, where)
     return Runs(cols, source=label, notes=tuple(notes), origin=where.origin, extra=extra)
+
+
+def _failing(chosen: Mapping[str, Any], data: Mapping, where: _Where, skip: set) -> list[str]:
+    """The canonically named columns (not in ``skip``) whose values would not pass validation."""
+    out = []
+    for canon, user in chosen.items():
+        if canon in skip:
+            continue
+        try:
+            _parse_column(canon, data[user], where, copy=True)
+        except DataError:
+            out.append(canon)
+    return out
+
+
+def pooled_groups(runs: Runs, fitted: str) -> str | None:
+    """A sentence when ``runs`` hold several labels in column ``group`` (datasets, model families)
+    that ``fitted`` (e.g. "one law was fitted") treats as one pool; None otherwise."""
+    if "group" not in runs.columns:
+        return None
+    labels = list(dict.fromkeys(runs["group"].tolist()))
+    if len(labels) < 2:
+        return None
+    shown = ", ".join(repr(g) for g in labels[:4]) + (", ..." if len(labels) > 4 else "")
+    return f"the runs hold {len(labels)} groups in column 'group' ({shown}); {fitted} to all of them pooled"
 
 
 def as_runs(data: Any, *, fn: str = "fit", extra: Iterable[str] = ()) -> Runs:

@@ -17,7 +17,7 @@ import numpy as np
 from .._jax import jax, jnp, x64
 from ..errors import DataError, LawError
 from ..laws.base import Law
-from ..runs import Runs, as_runs
+from ..runs import Runs, as_runs, pooled_groups
 from .result import Fit, StartsSummary
 from . import solver
 from .objectives import Huber, LeastSquares
@@ -343,6 +343,21 @@ def _objective_notes(law: Law, objective: Any, given: bool) -> tuple[str, ...]:
             f"{law.target!r} may be zero or negative (pass objective= to choose another)",)
 
 
+def _pooled_notes(r: Runs, weighted: bool) -> tuple[str, ...]:
+    """Notes when one law is fitted to rows that the data mark as several groups or as several
+    checkpoints of one run: legal, but rarely what a first fit means, so the report says so."""
+    notes = []
+    if (pooled := pooled_groups(r, "one law was fitted")) is not None:
+        notes.append(pooled + " (fit(..., by='group') fits one law per group)")
+    if "run" in r.columns and not weighted:
+        _, counts = np.unique(r["run"].astype(str), return_counts=True)
+        if (counts > 1).any():
+            notes.append(f"{int((counts > 1).sum())} of {counts.size} runs in column 'run' have several rows "
+                         f"(up to {int(counts.max())}, checkpoints?), each weighted as an independent run; "
+                         "sl.fit_checkpoints (CLI: --min-fraction) weights every run as one")
+    return tuple(notes)
+
+
 def fit(law: Law, runs: Any, *, objective: Any = None, starts: Any = None, weights: Any = None,
         fixed: Mapping[str, float] | None = None, solver: SolverConfig | None = None, by: str | None = None,
         shared: Sequence[str] = ()) -> Any:
@@ -385,6 +400,7 @@ def fit(law: Law, runs: Any, *, objective: Any = None, starts: Any = None, weigh
             raise LawError("`fit(shared=...)` shares parameters across groups; it needs by= (e.g. by='group').",
                            rule="shared without by")
         d = dataset(law, r, objective, weights)
+        onotes = onotes + _pooled_notes(r, weighted=weights is not None or "weight" in r.columns)
         return fit_datasets(law, [d], objective=objective, starts=starts, fixed=fixed, solver_config=solver,
                             notes=onotes)[0]
     from .groups import fit_groups

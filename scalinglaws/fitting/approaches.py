@@ -34,7 +34,7 @@ import numpy as np
 
 from .._report import Reported, format_rows
 from ..errors import DataError
-from ..runs import as_runs
+from ..runs import as_runs, pooled_groups
 
 __all__ = ["Approach1", "Approach2", "approach1", "approach2", "budget_groups", "kmeans_1d"]
 
@@ -268,6 +268,9 @@ def approach2(runs: Any, *, budget: Any = "flops", n_budgets: int | None = None,
     Dtok = np.asarray(runs["tokens"], dtype=np.float64) if "tokens" in runs else F / (6.0 * N)
     notes: list[str] = []
     warns: list[str] = []
+    if (pooled := pooled_groups(runs, "their runs were binned into budgets")) is not None:
+        warns.append(pooled + ": one isoFLOP profile mixes them (run approach2 on each group's rows, "
+                     "runs.select(runs['group'] == g))")
     nominal, label = _budget_values(runs, budget, n)
     if nominal is None:
         groups = budget_groups(F, n_budgets=n_budgets, gap=gap, width=width)
