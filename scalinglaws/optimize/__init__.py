@@ -4,7 +4,7 @@
 ``compute_optimal(fit, flops=...)`` (no inference) also accepts it as ``total_flops=``.
 """
 from .adaptive import AdaptiveAllocation, RouterResult, allocate_samples, two_mode_router
-from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, SettingGrid,
+from .best_config import (AccuracyModel, Comparison, Config, CoverageAccuracyModel, Frontier, Integers, SettingGrid,
                           accuracy_model, best_config, exchange_multiplier, frontier, sigmoid_link,
                           smaller_vs_larger)
 from .compute_optimal import Allocation, compute_optimal
@@ -14,7 +14,7 @@ from .selection import (MajorityVoteAccuracyModel, VerifierAccuracyModel, Verifi
 from .width_depth import Split, SplitPoint, best_split
 
 __all__ = ["Allocation", "compute_optimal", "InferenceAllocation", "inference_aware_optimum", "lowest_loss",
-           "AccuracyModel", "Comparison", "Config", "CoverageAccuracyModel", "Frontier", "SettingGrid",
+           "AccuracyModel", "Comparison", "Config", "CoverageAccuracyModel", "Frontier", "Integers", "SettingGrid",
            "accuracy_model", "best_config", "exchange_multiplier", "frontier", "sigmoid_link", "smaller_vs_larger",
            "AdaptiveAllocation", "RouterResult", "allocate_samples", "two_mode_router",
            "best_split", "Split", "SplitPoint",
