@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     kf = dict(accuracy_model=MODEL, tokens_per_sample=T, prompt_tokens=P)
     fine = best_config(total_flops=C0, queries=Q0, **kf)  # warm-up
     t_fine = timed(lambda: best_config(total_flops=C0, queries=Q0, **kf), args.repeats)
-    ff = frontier(None, MODEL, total_flops=Cs, queries=Q0, sizes=SIZES, **kf)  # warm-up
-    t_ff = timed(lambda: frontier(None, MODEL, total_flops=Cs, queries=Q0, sizes=SIZES, **kf), 3)
+    kfr = dict(tokens_per_sample=T, prompt_tokens=P)
+    ff = frontier(None, MODEL, total_flops=Cs, queries=Q0, sizes=SIZES, **kfr)  # warm-up
+    t_ff = timed(lambda: frontier(None, MODEL, total_flops=Cs, queries=Q0, sizes=SIZES, **kfr), 3)
     print(f"fine search, every integer k <= 2**20: best_config {1e3 * t_fine:8.2f} ms (k = {fine.samples:g}, "
           f"accuracy {fine.accuracy:.10f} >= grid's {cfg.accuracy:.10f}); frontier {t_ff:6.3f} s "
           f"(median of 3), never below the grid: {bool(np.all(ff.optimal_accuracy >= fr.optimal_accuracy - 1e-12))}")
