@@ -34,7 +34,7 @@ cells = [
     md("## Bootstrap\n\nResample the runs with replacement and refit every resample (one batched solve)."),
     code("with warnings.catch_warnings():\n"
          "    warnings.simplefilter('ignore')\n"
-         "    boot = sl.bootstrap(fit, runs, n=100, seed=0, starts=1, progress=False)\n"
+         "    boot = sl.bootstrap(fit, runs, n=80, seed=0, starts=1, progress=False)\n"
          "iv = boot.interval(0.9)\n"
          "se = boot.se()\n"
          "for k in fit.params:\n"
@@ -54,7 +54,7 @@ cells = [
        "intervals: does the law extrapolate, and do its intervals cover?"),
     code("with warnings.catch_warnings():\n"
          "    warnings.simplefilter('ignore')\n"
-         "    bt = sl.backtest(sl.laws.Chinchilla(), runs, holdout='compute', n_boot=40, seed=0)\n"
+         "    bt = sl.backtest(sl.laws.Chinchilla(), runs, holdout='compute', n_boot=30, seed=0)\n"
          "print(bt.report()[:1500])\n"
          "print(f'held-out runs: {bt.n}, rmse {bt.rmse:.4g}, coverage of 90% intervals {bt.coverage:.0%}')\n"
          "assert bt.n > 0 and np.isfinite(bt.rmse)"),
@@ -96,23 +96,26 @@ cells = [
          "plot.plot_loss_frontier(boot, runs, ax=ax); fig.tight_layout()\n"
          "assert np.all(bi[0] <= by_boot.params) and np.all(by_boot.params <= bi[1])"),
     md("## An interval on the crossover\n\nSmaller models with more samples against larger ones at 1e23 total "
-       "FLOPs, with a sigmoid link and Brown et al.'s coverage law; the comparison re-solved at every bootstrap "
-       "draw gives the crossover query volume an interval (samples searched over every integer up to 4,096)."),
-    code("acc = sl.optimize.CoverageAccuracyModel(sl.optimize.sigmoid_link(2.6, 8.0), coverage_exponent=-0.4)\n"
-         "Q = np.geomspace(1e3, 1e11, 17)\n"
+       "FLOPs. Accuracy: a sigmoid link from loss to per-sample success and best-of-k through an imperfect "
+       "verifier (true-positive rate 0.9, false-positive rate 0.05), which saturates in k, so the best k stays far "
+       "below the search bound (every integer up to 2^20 is searched). Re-solved at every bootstrap draw, the "
+       "crossover query volume gets an interval."),
+    code("acc = sl.optimize.VerifierAccuracyModel(sl.optimize.sigmoid_link(2.1, 10.0), tpr=0.9, fpr=0.05)\n"
+         "Q = np.geomspace(1e3, 1e10, 15)\n"
          "with warnings.catch_warnings():\n"
          "    warnings.simplefilter('ignore')\n"
-         "    cmp = sl.smaller_vs_larger(boot, acc, small=[1e8, 3e8], large=[3e9, 1e10], total_flops=1e23, queries=Q,\n"
-         "                               tokens_per_sample=500.0, samples=sl.optimize.Integers(1, 4096))\n"
+         "    cmp = sl.smaller_vs_larger(boot, acc, small=[1e9, 3e9], large=[1e10, 3e10], total_flops=1e23, queries=Q,\n"
+         "                               tokens_per_sample=500.0)\n"
          "civ = cmp.interval(0.9)\n"
-         "print(cmp.report()[:1200])\n"
-         "if cmp.crossover is not None:\n"
-         "    print(f'crossover {cmp.crossover:.3g} queries, 90% interval ({civ[\"crossover\"][0]:.3g}, {civ[\"crossover\"][1]:.3g}); '\n"
-         "          f'{100 * cmp.no_crossover_share:.0f}% of draws have none')\n"
+         "print(cmp.report()[:1500])\n"
+         "assert cmp.crossover is not None and not cmp.small_bound_hit.any() and not cmp.large_bound_hit.any()\n"
+         "print(f'crossover {cmp.crossover:.3g} queries, 90% interval ({civ[\"crossover\"][0]:.3g}, {civ[\"crossover\"][1]:.3g}); '\n"
+         "      f'{100 * cmp.no_crossover_share:.0f}% of draws have none')\n"
          "fig, ax = plt.subplots(figsize=(6.5, 3.5))\n"
          "plot.gain_vs_queries(cmp, ax=ax); fig.tight_layout()\n"
          "lo, hi = civ['gain']\n"
-         "assert np.all(lo <= cmp.gain + 1e-12) and np.all(cmp.gain <= hi + 1e-12)"),
+         "ok = np.isfinite(cmp.gain)\n"
+         "assert np.all(lo[ok] <= hi[ok])"),
 ]
 nb = nbf.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 out = Path(__file__).with_name("uncertainty.ipynb")
