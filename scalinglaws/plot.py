@@ -93,6 +93,15 @@ def _budget_groups(flops: np.ndarray, tol_dex: float = 0.02) -> list[np.ndarray]
     return [g for g in np.split(order, cuts) if len(g)]
 
 
+def _colorbar(ax: Any, norm: Any, cmap: Any, values: np.ndarray, label: str) -> None:
+    """A colour bar for ``values`` under ``norm`` / ``cmap`` beside ``ax`` (no artist of its own)."""
+    from matplotlib.cm import ScalarMappable
+
+    sm = ScalarMappable(norm=norm, cmap=cmap)
+    sm.set_array(values)
+    ax.figure.colorbar(sm, ax=ax, label=label)
+
+
 @functools.lru_cache(maxsize=32)
 def _jitted_predict(law: Any):
     from ._jax import jax
@@ -212,7 +221,6 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     budget with its optima. The legend has at most three entries. Returns the Axes.
     """
     import matplotlib
-    from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
 
     from .fitting.approaches import Approach2, approach2
@@ -275,9 +283,7 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     ax.set_ylabel("loss")
     ax.set_title(f"isoFLOP profiles: N_opt ~ C^{a2.params_exponent:.3f} ({a2.n_used} budgets)")
     if colorbar:
-        sm = ScalarMappable(norm=norm, cmap=cm)
-        sm.set_array(budgets)
-        ax.figure.colorbar(sm, ax=ax, label="training budget C (FLOPs)")
+        _colorbar(ax, norm, cm, budgets, "training budget C (FLOPs)")
     ax.legend(fontsize="small", loc="upper right")
     return ax
 
@@ -458,7 +464,6 @@ def inference_frontier(frontier: Any, ax: Any = None, *, comparison: Any = None,
     :class:`~scalinglaws.optimize.Comparison` at one budget marks that budget with its crossover
     query volume. Colour bar: model size. Returns the Axes."""
     import matplotlib
-    from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
 
     if not all(hasattr(frontier, a) for a in ("total_flops", "sizes", "accuracy", "envelope_accuracy")):
@@ -495,9 +500,7 @@ def inference_frontier(frontier: Any, ax: Any = None, *, comparison: Any = None,
     ax.set_ylabel("predicted accuracy")
     ax.set_title(f"accuracy against total compute, best {frontier.axis} setting per size")
     if norm is not None:
-        sm = ScalarMappable(norm=norm, cmap=cm)
-        sm.set_array(S)
-        ax.figure.colorbar(sm, ax=ax, label="model size N (parameters)")
+        _colorbar(ax, norm, cm, S, "model size N (parameters)")
     ax.legend(fontsize="small", loc="lower right")
     return ax
 

@@ -32,9 +32,9 @@ are then compared. The monotonicity is checked on each call.
 
 Settings are searched finely by default: every integer number of samples in
 [1, MAX_SAMPLES] (:class:`Integers`; ``Integers(lo, hi)`` for tokens per sample
-too). The search brackets the best integer on a geometric grid (four points per
+too). The search brackets the best integer on a geometric grid (two points per
 octave), then narrows the bracket on evenly spaced integers until it holds at
-most 32, and takes the best of those: exact for accuracy unimodal in the setting,
+most 16, and takes the best of those: exact for accuracy unimodal in the setting,
 at a few hundred evaluations per case instead of one per integer. Where the
 answer sits on the search's upper bound the result says so (``bound_hit``): the
 curve stops there because the search does, not because accuracy does. An
@@ -81,7 +81,7 @@ DEFAULT_SAMPLES = tuple(float(2 ** i) for i in range(11))
 #: the upper bound of the default search over samples per query (every integer from 1 to 2**20).
 MAX_SAMPLES = float(2 ** 20)
 #: the fine search: geometric points per octave in the first pass, integers per bracket after.
-_PER_OCTAVE, _BRACKET = 4, 32
+_PER_OCTAVE, _BRACKET = 2, 15
 
 
 @dataclass(frozen=True)
