@@ -393,7 +393,7 @@ model (--concentration).
     p.add_argument("--concentration", type=_positive, default=None, metavar="KAPPA",
                    help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
     p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
-                   help="with --link: candidate samples per query (default 1, 2, 4, ..., 1024)")
+                   help="with --link: candidate samples per query (default every integer from 1 to 2**20)")
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
                         "N -o FIT_JSON' (compute-optimal and --queries allocations)")
