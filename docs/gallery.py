@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 
 import scalinglaws as sl
 from scalinglaws import plot, synthetic
@@ -57,6 +58,20 @@ def main() -> int:
             "residuals_params": lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="params"),
             "architecture_pareto": lambda ax: plot.architecture_pareto(search, ax=ax),
         }
+        # test-time compute on Hoffmann et al.'s law with a sigmoid link and Brown et al.'s coverage
+        acc = sl.optimize.CoverageAccuracyModel(sl.optimize.sigmoid_link(2.2, 8.0), coverage_exponent=-0.4)
+        sizes = [1e9, 3e9, 8e9, 3e10, 7e10]
+        fr = sl.optimize.frontier(None, acc, total_flops=np.geomspace(1e22, 1e26, 60), queries=1e9, sizes=sizes,
+                                  samples=sl.optimize.Integers(1, 4096))
+        cmp = sl.smaller_vs_larger(None, acc, small=sizes[:3], large=sizes[3:], total_flops=1e25,
+                                   queries=np.geomspace(1e5, 1e11, 31))
+        k = np.arange(0, 257)
+        bins = [1 - (1 - p) ** k for p in (0.5, 0.15, 0.04, 0.01)]   # easy to hard, independent samples
+        figures.update({
+            "inference_frontier": lambda ax: plot.inference_frontier(fr, ax=ax, comparison=cmp),
+            "gain_vs_queries": lambda ax: plot.gain_vs_queries(cmp, ax=ax),
+            "adaptive_vs_uniform": lambda ax: plot.adaptive_vs_uniform(bins, [0.4, 0.3, 0.2, 0.1], ax=ax),
+        })
         for name, draw in figures.items():
             fig, ax = plt.subplots(figsize=(6.4, 4.8))
             draw(ax)
@@ -65,6 +80,11 @@ def main() -> int:
             fig.savefig(path, dpi=120)
             plt.close(fig)
             print(path)
+        fig = plot.posterior_pairs(bs, ["E", "A", "B", "alpha", "beta"])
+        fig.tight_layout()
+        fig.savefig(out / "posterior_pairs.png", dpi=100)
+        plt.close(fig)
+        print(out / "posterior_pairs.png")
     return 0
 
 

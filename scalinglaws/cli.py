@@ -442,7 +442,7 @@ KV cache pays: a model, not a measurement).
     p.add_argument("--concentration", type=_positive, default=None, metavar="KAPPA",
                    help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
     p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
-                   help="with --link: candidate samples per query (default 1, 2, 4, ..., 1024)")
+                   help="with --link: candidate samples per query (default every integer from 1 to 2**20)")
     p.add_argument("--architecture", metavar="ARCHS_JSON", default=None,
                    help="a JSON list of candidate architectures: choose the architecture with N, D (and k)")
     p.add_argument("--arch", type=_arch_spec, action="append", default=None, metavar="KEY=VALUE,...",

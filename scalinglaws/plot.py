@@ -31,7 +31,13 @@ from .errors import DataError, LawError
 from .runs import as_runs
 
 __all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier", "plot_residuals", "plot_loss_frontier",
-           "plot_tokens_per_param", "paper_style", "paper_rc", "OKABE_ITO", "COLUMN_WIDTH", "architecture_pareto"]
+           "plot_tokens_per_param", "inference_frontier", "gain_vs_queries", "adaptive_vs_uniform",
+           "posterior_pairs", "paper_style", "paper_rc", "OKABE_ITO", "COLUMN_WIDTH", "architecture_pareto",
+           "KAPLAN_N_COEF", "KAPLAN_N_EXPONENT", "PF_DAY"]
+
+#: Kaplan et al. (2020), section 6.1 / Figure 14: N_opt(C_min) = 1.3e9 * C_min ** 0.73, N the
+#: non-embedding parameters and C_min in PF-days (1 PF-day = 8.64e19 FLOPs).
+KAPLAN_N_COEF, KAPLAN_N_EXPONENT, PF_DAY = 1.3e9, 0.73, 8.64e19
 
 _GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape
 
@@ -146,6 +152,15 @@ def _budget_groups(flops: np.ndarray, tol_dex: float = 0.02) -> list[np.ndarray]
     lc = np.log10(flops[order])
     cuts = np.flatnonzero(np.diff(lc) > tol_dex) + 1
     return [g for g in np.split(order, cuts) if len(g)]
+
+
+def _colorbar(ax: Any, norm: Any, cmap: Any, values: np.ndarray, label: str) -> None:
+    """A colour bar for ``values`` under ``norm`` / ``cmap`` beside ``ax`` (no artist of its own)."""
+    from matplotlib.cm import ScalarMappable
+
+    sm = ScalarMappable(norm=norm, cmap=cmap)
+    sm.set_array(values)
+    ax.figure.colorbar(sm, ax=ax, label=label)
 
 
 @functools.lru_cache(maxsize=32)
@@ -267,7 +282,6 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     budget with its optima. The legend has at most three entries. Returns the Axes.
     """
     import matplotlib
-    from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
 
     from .fitting.approaches import Approach2, approach2
@@ -330,9 +344,7 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     ax.set_ylabel("loss")
     ax.set_title(f"isoFLOP profiles: N_opt ~ C^{a2.params_exponent:.3f} ({a2.n_used} budgets)")
     if colorbar:
-        sm = ScalarMappable(norm=norm, cmap=cm)
-        sm.set_array(budgets)
-        ax.figure.colorbar(sm, ax=ax, label="training budget C (FLOPs)")
+        _colorbar(ax, norm, cm, budgets, "training budget C (FLOPs)")
     ax.legend(fontsize="small", loc="upper right")
     return ax
 
@@ -462,10 +474,13 @@ def plot_loss_frontier(fit_or_sample: Any, runs: Any = None, ax: Any = None, *,
 
 @x64
 def plot_tokens_per_param(fit: Any, flops_range: tuple[float, float] = (1e18, 1e25), ax: Any = None, *,
-                          references: Mapping[str, Mapping[str, float]] | None = None) -> Any:
+                          references: Mapping[str, Mapping[str, float]] | None = None,
+                          kaplan: bool = True) -> Any:
     """Compute-optimal tokens per parameter D*/N* against the training budget C, for the fit
     (solid) and for published Chinchilla-form laws (dashed; default Hoffmann et al. 2022 and
-    Besiroglu et al. 2024 (Epoch), ``references={}`` for none). Returns the Axes."""
+    Besiroglu et al. 2024 (Epoch), ``references={}`` for none), and (``kaplan=True``) Kaplan et
+    al. 2020's allocation N_opt = 1.3e9 (C / 1 PF-day)^0.73 with D = C / (6 N), so
+    D/N = C / (6 N_opt^2) (dotted; their N excludes embeddings). Returns the Axes."""
     from . import laws
     from .optimize import compute_optimal
     from .synthetic import EPOCH, HOFFMANN
@@ -485,6 +500,8 @@ def plot_tokens_per_param(fit: Any, flops_range: tuple[float, float] = (1e18, 1e
         for i, (name, p) in enumerate(refs.items()):
             r = compute_optimal(laws.Chinchilla(), flops=C, params=p)
             ax.plot(C, r.tokens_per_param, color=f"C{i + 1}", lw=1.2, ls="--", label=name)
+    if kaplan:
+        ax.plot(C, kaplan_tokens_per_param(C), color="0.3", lw=1.2, ls=":", label="Kaplan et al. 2020 (N ~ C^0.73)")
     ax.set_xscale("log")
     ax.set_xlabel("training FLOPs C")
     ax.set_ylabel("tokens per parameter D*/N*")
@@ -524,3 +541,201 @@ def architecture_pareto(result: Any, ax: Any = None, *, logx: bool = True) -> An
     ax.set_title("architectures: loss against decode throughput")
     ax.legend(fontsize="small")
     return ax
+
+
+def kaplan_tokens_per_param(flops: Any) -> np.ndarray:
+    """Kaplan et al. (2020)'s compute-optimal tokens per parameter at training FLOPs ``flops``:
+    N_opt = KAPLAN_N_COEF (C / PF_DAY)^KAPLAN_N_EXPONENT and D = C / (6 N_opt)."""
+    C = np.asarray(flops, dtype=np.float64)
+    N = KAPLAN_N_COEF * (C / PF_DAY) ** KAPLAN_N_EXPONENT
+    return C / (6.0 * N * N)
+
+
+# --------------------------------------------------------------------------- test-time compute
+
+@x64
+def inference_frontier(frontier: Any, ax: Any = None, *, comparison: Any = None, cmap: str = "viridis") -> Any:
+    """Accuracy against total compute (training + serving) from a :class:`~scalinglaws.optimize.Frontier`:
+    one line per model size (each at its best inference setting), the Pareto envelope over the
+    sizes (black, dashed), the optimum over any N (grey, dotted), and crosses where the best
+    setting sits on the search bound (``Frontier.bound_hit``: the curve stops rising there because
+    the search stops, not because accuracy does). ``comparison``: a
+    :class:`~scalinglaws.optimize.Comparison` at one budget marks that budget with its crossover
+    query volume. Colour bar: model size. Returns the Axes."""
+    import matplotlib
+    from matplotlib.colors import LogNorm
+
+    if not all(hasattr(frontier, a) for a in ("total_flops", "sizes", "accuracy", "envelope_accuracy")):
+        raise LawError(f"inference_frontier: expected a Frontier (sl.optimize.frontier(...)), got "
+                       f"{type(frontier).__name__}.", rule="bad argument")
+    ax = _axes(ax)
+    C = np.asarray(frontier.total_flops, dtype=np.float64)
+    S = np.asarray(frontier.sizes, dtype=np.float64)
+    cm = matplotlib.colormaps[cmap]
+    norm = None
+    if S.size:
+        lo, hi = float(S.min()), float(S.max())
+        norm = LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 1.0001)
+        for N, row in zip(S, frontier.accuracy):
+            ax.plot(C, row, color=cm(norm(N)), lw=1.4, label="_size")
+        ax.plot(C, frontier.envelope_accuracy, color="black", ls="--", lw=2.0, label="envelope over sizes")
+    ax.plot(C, frontier.optimal_accuracy, color="0.45", ls=":", lw=1.5, label="any N (free-size optimum)")
+    hx, hy = [], []
+    for hit, acc in ([(h, a) for h, a in zip(frontier.bound_hit, frontier.accuracy)]
+                     + [(frontier.optimal_bound_hit, frontier.optimal_accuracy)]):
+        hit = np.asarray(hit, dtype=bool)
+        hx.extend(C[hit]), hy.extend(np.asarray(acc)[hit])
+    if hx:
+        ax.scatter(hx, hy, marker="x", s=22, color="crimson", zorder=5,
+                   label=f"search bound ({frontier.search_bound:g}) binds")
+    if comparison is not None:
+        cross = comparison.crossover
+        text = ("no crossover on its query grid" if cross is None
+                else f"smaller models win above {cross:.3g} queries")
+        ax.axvline(comparison.total_flops, color="crimson", ls="-.", lw=1.0,
+                   label=f"{comparison.total_flops:.2g} FLOPs: {text}")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"total FLOPs (training + {frontier.queries:.3g} queries)")
+    ax.set_ylabel("predicted accuracy")
+    ax.set_title(f"accuracy against total compute, best {frontier.axis} setting per size")
+    if norm is not None:
+        _colorbar(ax, norm, cm, S, "model size N (parameters)")
+    ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+@x64
+def gain_vs_queries(comparison: Any, ax: Any = None) -> Any:
+    """The accuracy gain of the best smaller model over the best larger one against query volume
+    (a :class:`~scalinglaws.optimize.Comparison`), the zero line, each crossover volume as a
+    vertical line, a ``level`` band when the comparison holds bootstrap draws (90%), and crosses
+    where either side's best setting is on the search bound. Returns the Axes."""
+    if not all(hasattr(comparison, a) for a in ("queries", "gain", "crossovers")):
+        raise LawError(f"gain_vs_queries: expected a Comparison (sl.smaller_vs_larger(...)), got "
+                       f"{type(comparison).__name__}.", rule="bad argument")
+    ax = _axes(ax)
+    Q, g = np.asarray(comparison.queries), np.asarray(comparison.gain)
+    if getattr(comparison, "draws", None):
+        lo, hi = comparison.interval(0.9)["gain"]
+        ax.fill_between(Q, lo, hi, color="C0", alpha=0.2, lw=0, label="90% interval")
+    ax.plot(Q, g, color="C0", lw=1.8, label="gain, smaller - larger")
+    ax.axhline(0.0, color="0.4", lw=0.8)
+    for i, q in enumerate(comparison.crossovers):
+        ax.axvline(q, color="crimson", ls=":", lw=1.2, label=f"crossover {q:.3g} queries" if i == 0 else None)
+    hit = np.zeros(Q.size, dtype=bool)
+    for h in (getattr(comparison, "small_bound_hit", None), getattr(comparison, "large_bound_hit", None)):
+        if h is not None:
+            hit |= np.asarray(h, dtype=bool)
+    if hit.any():
+        ax.scatter(Q[hit], g[hit], marker="x", s=22, color="crimson", zorder=5,
+                   label=f"search bound ({comparison.search_bound:g}) binds")
+    ax.set_xscale("log")
+    ax.set_xlabel("queries served")
+    ax.set_ylabel("accuracy gain, smaller - larger")
+    ax.set_title(f"smaller vs larger models at {comparison.total_flops:.3g} total FLOPs")
+    ax.legend(fontsize="small")
+    return ax
+
+
+@x64
+def adaptive_vs_uniform(curves: Any, weights: Any = None, *, budgets: Any = None, k_min: int = 1,
+                        ax: Any = None) -> Any:
+    """Expected accuracy against the mean samples per query, for samples allocated per difficulty
+    bin (:func:`~scalinglaws.optimize.allocate_samples`) and for the same k in every bin, the gain
+    between them shaded. ``curves`` / ``weights`` / ``k_min`` as in ``allocate_samples``;
+    ``budgets``: mean budgets to draw (default 1 to the shortest curve's end, about 24
+    of them). Returns the Axes."""
+    from .optimize import allocate_samples
+
+    first = allocate_samples(curves, weights, budget=float(k_min), k_min=k_min)
+    w = first.weights
+    if budgets is None:
+        top = _curve_end(curves)
+        budgets = np.unique(np.round(np.geomspace(max(k_min, 1), top, 24)))
+    b = np.atleast_1d(np.asarray(budgets, dtype=np.float64)).ravel()
+    if b.size == 0 or not np.all(np.isfinite(b)) or np.any(b < k_min):
+        raise LawError(f"`adaptive_vs_uniform(budgets=...)` must be finite and >= k_min = {k_min}, got {budgets!r}.",
+                       rule="out of range")
+    res = [allocate_samples(curves, w, budget=float(x), k_min=k_min) for x in b]
+    adaptive = np.array([r.accuracy for r in res])
+    uniform = np.array([r.uniform_accuracy for r in res])
+    ax = _axes(ax)
+    ax.fill_between(b, uniform, adaptive, color="C2", alpha=0.2, lw=0, label="gain from adapting")
+    ax.plot(b, uniform, color="C0", lw=1.6, marker="o", ms=3, label="uniform: the same k for every query")
+    ax.plot(b, adaptive, color="C2", lw=1.8, marker="s", ms=3, label=f"adaptive: k per difficulty bin ({w.size} bins)")
+    ax.set_xscale("log")
+    ax.set_xlabel("mean samples per query (budget)")
+    ax.set_ylabel("expected accuracy")
+    ax.set_title("difficulty-adaptive against uniform allocation")
+    ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def _curve_end(curves: Any) -> int:
+    """The largest k every curve reaches (callables: 256)."""
+    ends = [len(c) - 1 for c in curves if not callable(c)]
+    return max(min(ends), 1) if ends else 256
+
+
+@x64
+def posterior_pairs(sample: Any, params: Any = None, fig: Any = None, *, max_draws: int = 2000,
+                    level: float = 0.9, log: Any = None) -> Any:
+    """Pairwise scatter of the draws of a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` or a
+    :class:`~scalinglaws.fitting.bayes.Posterior` (lower triangle; at most ``max_draws``, evenly
+    thinned), histograms on the diagonal with the ``level`` interval, and the point estimate (the
+    fit) as a red star / line on every panel. ``params``: the public parameter names to draw
+    (default all); ``log``: names drawn on a log axis (default those whose draws span more than a
+    factor of 30 and are positive). Returns the Figure (``fig=`` to draw into one)."""
+    if not (hasattr(sample, "public_draws") and hasattr(sample, "fit")):
+        raise LawError(f"posterior_pairs: expected a Bootstrap or a Posterior, got {type(sample).__name__}.",
+                       rule="bad argument")
+    draws = sample.public_draws()
+    names = list(draws) if params is None else list(params)
+    missing = [n for n in names if n not in draws]
+    if missing or len(names) < 2:
+        raise LawError(f"posterior_pairs(params=...): need at least two of {list(draws)}, got {names}"
+                       + (f" (unknown: {missing})" if missing else "") + ".", rule="bad argument")
+    n = int(draws[names[0]].size)
+    if n < 2:
+        raise LawError(f"posterior_pairs: {n} usable draws; need at least 2.", rule="too few draws")
+    keep = np.unique(np.linspace(0, n - 1, min(n, int(max_draws))).round().astype(int))
+    X = {k: np.asarray(draws[k], dtype=np.float64)[keep] for k in names}
+    point = sample.fit.params
+    if log is None:
+        log = [k for k in names if np.all(X[k] > 0) and X[k].max() > 30 * X[k].min()]
+    plt = _pyplot()
+    m = len(names)
+    if fig is None:
+        fig = plt.figure(figsize=(1.9 * m + 0.6, 1.9 * m + 0.6))
+    axes = fig.subplots(m, m, squeeze=False)
+    for i, yi in enumerate(names):
+        for j, xj in enumerate(names):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            if i == j:
+                x = X[xj]
+                bins = np.geomspace(x.min(), x.max(), 25) if xj in log else 25
+                ax.hist(x, bins=bins, color="C0", alpha=0.7)
+                lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
+                ax.axvspan(lo, hi, color="C0", alpha=0.12, lw=0)
+                ax.axvline(point[xj], color="red", lw=1.2)
+                ax.set_yticks([])
+            else:
+                ax.scatter(X[xj], X[yi], s=4, color="C0", alpha=0.35, edgecolors="none")
+                ax.scatter([point[xj]], [point[yi]], marker="*", s=70, color="red", zorder=5)
+                if yi in log:
+                    ax.set_yscale("log")
+            if xj in log:
+                ax.set_xscale("log")
+            if i == m - 1:
+                ax.set_xlabel(xj)
+            else:
+                ax.tick_params(labelbottom=False)
+            if j == 0 and i > 0:
+                ax.set_ylabel(yi)
+    kind = type(sample).__name__
+    fig.suptitle(f"{kind} of the {sample.fit.law.name} fit: {len(keep)} draws (red: the point estimate)",
+                 fontsize="medium")
+    return fig

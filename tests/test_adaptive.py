@@ -77,7 +77,8 @@ def test_never_worse_than_uniform(seed, n_bins, K, budget, unequal, method):
     assert res.gain >= -1e-15
     assert res.mean_samples <= budget + 1e-9
     assert np.all(res.samples >= 1) and np.all(res.samples <= K)
-    assert res.uniform_samples == min(int(np.floor(budget)), K)
+    # allocate_samples floors budget + 1e-12 (a budget of 2 - 7e-15 buys 2 samples): hypothesis found it
+    assert res.uniform_samples == min(int(np.floor(budget + 1e-12)), K)
     wn = res.weights
     assert res.accuracy == pytest.approx(float(np.sum(wn * A[np.arange(n_bins), res.samples])), abs=1e-14)
 

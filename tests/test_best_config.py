@@ -13,7 +13,7 @@ from scalinglaws.errors import LawError
 from scalinglaws.flops import query_flops
 from scalinglaws.laws import Chinchilla, Kaplan
 from scalinglaws.optimize.inference_aware import lowest_loss
-from scalinglaws.optimize.best_config import (HOFFMANN, CoverageAccuracyModel, best_config, exchange_multiplier,
+from scalinglaws.optimize.best_config import (DEFAULT_SAMPLES, HOFFMANN, MAX_SAMPLES, CoverageAccuracyModel, best_config, exchange_multiplier,
                                              frontier, sigmoid_link, smaller_vs_larger)
 
 H = HOFFMANN
@@ -108,7 +108,8 @@ def test_more_queries_less_training_share():
     for k in (1.0, 8.0, 64.0):  # one setting: the share falls strictly
         share = [best_config(total_flops=1e24, queries=q, accuracy_model=BROWN, samples=[k]).train_share for q in Q]
         assert np.all(np.diff(share) < 0)
-    cfg = [best_config(total_flops=1e24, queries=q, accuracy_model=BROWN) for q in Q]
+    # the former default grid (k up to 1,024): with the fine search k grows past it at few queries
+    cfg = [best_config(total_flops=1e24, queries=q, accuracy_model=BROWN, samples=DEFAULT_SAMPLES) for q in Q]
     share = np.array([c.train_share for c in cfg])
     ks = np.array([c.samples for c in cfg])
     same = ks[1:] == ks[:-1]
@@ -147,7 +148,8 @@ def test_against_brute_force_grid(model, C, Q):
 
 
 def test_each_grid_row_is_the_lowest_loss_for_its_setting():
-    c = best_config(total_flops=1e24, queries=1e9, accuracy_model=BROWN, tokens_per_sample=1000.0)
+    c = best_config(total_flops=1e24, queries=1e9, accuracy_model=BROWN, tokens_per_sample=1000.0,
+                    samples=DEFAULT_SAMPLES)
     g = c.grid
     assert g.samples.tolist() == [2.0 ** i for i in range(11)]
     low = lowest_loss(LAW, 1e24, 1e9 * g.samples * 1000.0, params=H)
@@ -209,7 +211,7 @@ def test_default_law_is_hoffmann_and_notes():
     d = best_config(LAW, params=H, total_flops=1e24, queries=1e9, accuracy_model=BROWN)
     assert c.params == d.params and c.accuracy == d.accuracy
     tiny = best_config(total_flops=1e24, queries=1.0, accuracy_model=BROWN)  # inference nearly free
-    assert tiny.samples == 1024.0 and any("widen" in n for n in tiny.notes)
+    assert tiny.samples == MAX_SAMPLES and tiny.bound_hit and any("widen" in n for n in tiny.notes)
 
 
 @pytest.mark.parametrize("kw,match", [
@@ -283,16 +285,19 @@ def test_frontier_shapes_envelope_and_consistency():
 
 
 def test_smaller_vs_larger_crossover():
-    Q = np.geomspace(1e4, 1e11, 29)
-    cmp = smaller_vs_larger(None, BROWN, small=7e9, large=70e9, total_flops=1e24, queries=Q)
+    # the former default grid (k <= 1,024): with every integer up to 2**20 and Brown's unsaturated
+    # coverage the 7B model already wins at 1e4 queries (tests/test_fine_search.py)
+    Q, ks = np.geomspace(1e4, 1e11, 29), DEFAULT_SAMPLES
+    cmp = smaller_vs_larger(None, BROWN, small=7e9, large=70e9, total_flops=1e24, queries=Q, samples=ks)
     for i in (0, 10, 20):
-        s = best_config(total_flops=1e24, queries=Q[i], accuracy_model=BROWN, sizes=[7e9])
-        l = best_config(total_flops=1e24, queries=Q[i], accuracy_model=BROWN, sizes=[70e9])
+        s = best_config(total_flops=1e24, queries=Q[i], accuracy_model=BROWN, sizes=[7e9], samples=ks)
+        l = best_config(total_flops=1e24, queries=Q[i], accuracy_model=BROWN, sizes=[70e9], samples=ks)
         assert cmp.gain[i] == pytest.approx(s.accuracy - l.accuracy, abs=1e-12)
     assert cmp.gain[0] < 0 < np.nanmax(cmp.gain)  # few queries: the larger model; many: the smaller
     assert cmp.crossover is not None and Q[0] < cmp.crossover < Q[-1]
     q = cmp.crossover
-    at = smaller_vs_larger(None, BROWN, small=7e9, large=70e9, total_flops=1e24, queries=[q / 1.01, q, q * 1.01])
+    at = smaller_vs_larger(None, BROWN, small=7e9, large=70e9, total_flops=1e24, queries=[q / 1.01, q, q * 1.01],
+                           samples=ks)
     assert abs(at.gain[1]) < 1e-9 and at.gain[0] < 0 < at.gain[2]
 
 

@@ -82,14 +82,16 @@ def test_gallery_script_writes_one_png_per_figure(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names == sorted(["fit.png", "isoflop.png", "frontier.png", "loss_frontier.png", "residuals_flops.png",
-                            "residuals_params.png", "tokens_per_param.png", "architecture_pareto.png"])
+                            "residuals_params.png", "tokens_per_param.png", "inference_frontier.png",
+                            "gain_vs_queries.png", "adaptive_vs_uniform.png", "posterior_pairs.png", "architecture_pareto.png"])
     assert all((tmp_path / n).stat().st_size > 10_000 for n in names)  # a drawn figure, not an empty canvas
 
 
 def test_tokens_per_param_against_the_closed_form(fitted):
     _, fit, _ = fitted
     ax = plot.plot_tokens_per_param(fit)
-    assert [l.get_label() for l in ax.lines] == ["chinchilla fit", "Hoffmann et al. 2022", "Besiroglu et al. 2024 (Epoch)"]
+    assert [l.get_label() for l in ax.lines] == ["chinchilla fit", "Hoffmann et al. 2022", "Besiroglu et al. 2024 (Epoch)",
+                                                 "Kaplan et al. 2020 (N ~ C^0.73)"]
     assert ax.get_ylabel() == "tokens per parameter D*/N*"
     # Hoffmann et al. eq. 4: N* = G (C/6)^(beta/(alpha+beta)), D* = C / (6 N*), written out here
     for line, p in zip(ax.lines, (fit.params, synthetic.HOFFMANN, synthetic.EPOCH)):
@@ -98,8 +100,17 @@ def test_tokens_per_param_against_the_closed_form(fitted):
         G = (a * p["A"] / (b * p["B"])) ** (1 / (a + b))
         N = G * (C / 6) ** (b / (a + b))
         np.testing.assert_allclose(tpp, C / (6 * N) / N, rtol=1e-9)
+    # Kaplan et al. 2020 fig. 14: N_opt = 1.3e9 (C / 8.64e19 FLOPs per PF-day)^0.73, D = C / 6N
+    C, tpp = ax.lines[3].get_data()
+    N = 1.3e9 * (C / 8.64e19) ** 0.73
+    np.testing.assert_allclose(tpp, C / (6 * N * N), rtol=1e-12)  # the same product in another order
+    at = float(np.interp(np.log(1e21), np.log(C), np.log(tpp)))
+    assert np.exp(at) == pytest.approx(1e21 / (6 * (1.3e9 * (1e21 / 8.64e19) ** 0.73) ** 2), rel=1e-3)
     plt.close(ax.figure)
     ax = plot.plot_tokens_per_param(fit, references={})
+    assert len(ax.lines) == 2
+    plt.close(ax.figure)
+    ax = plot.plot_tokens_per_param(fit, references={}, kaplan=False)
     assert len(ax.lines) == 1
     plt.close(ax.figure)
     with pytest.raises(sl.DataError):

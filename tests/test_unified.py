@@ -77,7 +77,7 @@ def test_every_caller_uses_the_one_formula():
     p = model.per_sample(L)
     np.testing.assert_allclose(model(L[:, None], k[None, :]),
                                np.asarray(beta_binomial_pass_at_k(p[:, None] * 3.2, (1 - p[:, None]) * 3.2, k)),
-                               rtol=1e-15)
+                               rtol=1e-13)  # the model calls it jitted: XLA's fused order moves the last ~10 ulps
     # JointCoverage and WidthDepth (laws): the same Beta coverage at their mean success
     law = JointCoverage(loss_params={"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28})
     pj = {"slope": np.asarray(3.0), "L0": np.asarray(2.8), "log_kappa": np.asarray(math.log(1.5))}

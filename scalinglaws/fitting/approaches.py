@@ -36,7 +36,8 @@ from .._report import Reported, format_rows
 from ..errors import DataError
 from ..runs import as_runs, pooled_groups
 
-__all__ = ["Approach1", "Approach2", "approach1", "approach2", "budget_groups", "kmeans_1d"]
+__all__ = ["Approach1", "Approach2", "approach1", "approach2", "budget_groups", "kmeans_1d", "ApproachComparison",
+           "compare_approaches"]
 
 MAX_AUTO_GROUPS = 64  # the automatic binning never makes more groups than this
 
@@ -515,3 +516,116 @@ def approach1(runs: Any, *, n_grid: int = 1500) -> Approach1:
     return Approach1(params_exponent=a, params_coefficient=kN, tokens_exponent=b, tokens_coefficient=kD,
                      segments=tuple(segs), n_runs=len(curves), n_grid=len(grid), n_used=int(ok.sum()),
                      notes=tuple(notes), warnings=tuple(warns))
+
+
+# --------------------------------------------------------------------------- the three approaches
+@dataclass(frozen=True)
+class ApproachComparison(Reported):
+    """Result of :func:`compare_approaches`: for each approach that could run (``approaches``,
+    among "Approach 1", "Approach 2", "Approach 3"), the exponents a and b of N_opt ~ C^a and
+    D_opt ~ C^b (``params_exponent`` / ``tokens_exponent``, name -> float) and N_opt / D_opt at
+    each of ``budgets`` (``optimal_params`` / ``optimal_tokens``, name -> array). ``results``
+    holds each approach's own result (Approach1, Approach2, the Chinchilla Fit); ``notes`` says
+    which rows each used and why an approach was skipped."""
+
+    approaches: tuple[str, ...]
+    budgets: np.ndarray
+    params_exponent: dict[str, float]
+    tokens_exponent: dict[str, float]
+    optimal_params: dict[str, np.ndarray]
+    optimal_tokens: dict[str, np.ndarray]
+    results: dict[str, Any] = field(repr=False, default_factory=dict)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per approach: a, b, then N_opt and D_opt at each budget."""
+        out = []
+        for name in self.approaches:
+            row: dict[str, Any] = {"approach": name, "a": self.params_exponent[name], "b": self.tokens_exponent[name]}
+            for C, N, D in zip(self.budgets, self.optimal_params[name], self.optimal_tokens[name]):
+                row[f"N_opt({C:.0e})"] = float(N)
+                row[f"D_opt({C:.0e})"] = float(D)
+            out.append(row)
+        return out
+
+    def _headline(self) -> str:
+        return (f"[[ApproachComparison]] Hoffmann et al.'s three approaches on one dataset: "
+                + ", ".join(f"{n}: a = {self.params_exponent[n]:.4f}" for n in self.approaches))
+
+    def _body(self) -> str:
+        rows = self.rows()
+        return format_rows(rows, {k: k for k in rows[0]}) if rows else "  (no approach could run)"
+
+
+def compare_approaches(runs: Any, *, budgets: Any = (1e21, 1e23, 1e25), budget: Any = "flops",
+                       n_budgets: int | None = None, law: Any = None) -> ApproachComparison:
+    """Hoffmann et al.'s Approaches 1, 2 and 3 on one dataset, side by side.
+
+    - Approach 1 (:func:`approach1`, the lower envelope of training curves) when the runs have a
+      ``run`` column (checkpoint logs); skipped, with a note, otherwise;
+    - Approach 2 (:func:`approach2`, isoFLOP parabolas, ``budget`` / ``n_budgets`` passed on) and
+      Approach 3 (``sl.fit`` of ``law``, default :class:`~scalinglaws.laws.Chinchilla`, with its
+      closed-form optimum: a = beta / (alpha + beta)) on the final checkpoint of each run (all
+      rows when there is no ``run`` column): a checkpoint is not a run trained to that length.
+
+    ``budgets``: training FLOPs at which N_opt and D_opt are tabulated. An approach that fails
+    on these runs (a DataError) is skipped with its message in ``notes``. Returns an
+    :class:`ApproachComparison`."""
+    from ..laws.loss import Chinchilla
+    from .api import fit as _fit
+
+    fn = "compare_approaches"
+    r = as_runs(runs, fn=fn)
+    C = np.atleast_1d(np.asarray(budgets, dtype=np.float64)).ravel()
+    if C.size == 0 or not np.all(np.isfinite(C) & (C > 0)):
+        raise DataError(f"{fn}(budgets={budgets!r}): give one or more finite FLOP budgets > 0.", rule="bad budget")
+    law = Chinchilla() if law is None else law
+    if not hasattr(law, "closed_form_optimum") or set(law.inputs) != {"params", "tokens"}:
+        raise DataError(f"{fn}(law=...): Approach 3 needs a (params, tokens) law with a closed-form optimum "
+                        f"(Chinchilla); got {getattr(law, 'name', type(law).__name__)!r}.", rule="bad law")
+    notes, warns, results = [], [], {}
+    a_, b_, Nopt, Dopt = {}, {}, {}, {}
+    cols = {c: np.asarray(r[c]) for c in r.names}
+    if "run" in r:
+        tokens = np.asarray(r["tokens"], dtype=np.float64) if "tokens" in r else np.asarray(r["flops"], float)
+        run = np.asarray(r["run"]).astype(str)
+        last = {}
+        for i, (u, t) in enumerate(zip(run, tokens)):
+            if u not in last or t > tokens[last[u]]:
+                last[u] = i
+        keep = np.array(sorted(last.values()))
+        final = {c: v[keep] for c, v in cols.items() if c != "run"}
+        notes.append(f"Approach 1 on all {len(r)} rows of {len(keep)} runs; Approaches 2 and 3 on each run's "
+                     "final checkpoint")
+        try:
+            results["Approach 1"] = approach1(r)
+        except DataError as exc:
+            notes.append(f"Approach 1 skipped: {exc}")
+    else:
+        final = cols
+        notes.append("Approach 1 skipped: it needs training curves (a 'run' column of checkpoint logs)")
+    try:
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            results["Approach 2"] = approach2(final, budget=budget, n_budgets=n_budgets)
+        warns += [f"Approach 2: {w.message}" for w in caught]
+    except DataError as exc:
+        notes.append(f"Approach 2 skipped: {exc}")
+    for name in ("Approach 1", "Approach 2"):
+        if name in results:
+            res = results[name]
+            a_[name], b_[name] = float(res.params_exponent), float(res.tokens_exponent)
+            Nopt[name], Dopt[name] = np.asarray(res.optimal_params(C), float), np.asarray(res.optimal_tokens(C), float)
+    f = _fit(law, final)
+    results["Approach 3"] = f
+    p = f.params
+    a_["Approach 3"] = float(p["beta"] / (p["alpha"] + p["beta"]))
+    b_["Approach 3"] = float(p["alpha"] / (p["alpha"] + p["beta"]))
+    N3, D3 = law.closed_form_optimum(f.internal, C)
+    Nopt["Approach 3"], Dopt["Approach 3"] = np.asarray(N3, float), np.asarray(D3, float)
+    warns += list(getattr(f, "warnings", ()))
+    names = tuple(n for n in ("Approach 1", "Approach 2", "Approach 3") if n in a_)
+    return ApproachComparison(approaches=names, budgets=C, params_exponent=a_, tokens_exponent=b_,
+                              optimal_params=Nopt, optimal_tokens=Dopt, results=results, notes=tuple(notes),
+                              warnings=tuple(warns))

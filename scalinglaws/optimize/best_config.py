@@ -29,6 +29,16 @@ D_inf = queries * (prompt + k T), solved exactly by
 over every x). An accuracy model that never rises with loss is maximised at
 that point, so the search over N is exact, not a grid; the discrete settings
 are then compared. The monotonicity is checked on each call.
+
+Settings are searched finely by default: every integer number of samples in
+[1, MAX_SAMPLES] (:class:`Integers`; ``Integers(lo, hi)`` for tokens per sample
+too). The search brackets the best integer on a geometric grid (two points per
+octave), then narrows the bracket on evenly spaced integers until it holds at
+most 16, and takes the best of those: exact for accuracy unimodal in the setting,
+at a few hundred evaluations per case instead of one per integer. Where the
+answer sits on the search's upper bound the result says so (``bound_hit``): the
+curve stops there because the search does, not because accuracy does. An
+explicit sequence of settings is searched as given (a grid), as before.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from typing import Any, Callable, Mapping, Protocol
 import numpy as np
 from scipy import optimize as _sopt
 
-from .._jax import x64
+from .._jax import jax, x64
 from .._numerics import beta_binomial_pass_at_k, sigmoid
 from .._report import Reported, format_rows
 from ..errors import LawError
@@ -50,10 +60,11 @@ from ..laws.joint import JointCoverage
 from ..laws.loss import Chinchilla
 from ._resolve import resolve_law
 from ._uncertain import Uncertain, is_sample, propagate
-from .inference_aware import _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs
+from .inference_aware import _bucketed, _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs
 
 __all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "accuracy_model", "exchange_multiplier", "best_config",
-           "Config", "SettingGrid", "frontier", "Frontier", "smaller_vs_larger", "Comparison", "HOFFMANN"]
+           "Config", "SettingGrid", "frontier", "Frontier", "smaller_vs_larger", "Comparison", "HOFFMANN",
+           "Integers", "MAX_SAMPLES", "DEFAULT_SAMPLES"]
 
 #: Hoffmann et al. (2022) Approach 3, unrounded (internal Chinchilla parameters), the
 #: default loss law when ``fit_or_law`` is None.
@@ -65,8 +76,35 @@ CONFIG_QUANTITIES = ("params", "tokens", "samples", "tokens_per_sample", "accura
 #: those of a Comparison (the gains and accuracies one column per query volume).
 COMPARISON_QUANTITIES = ("crossover", "gain", "small_accuracy", "large_accuracy")
 
-#: the samples-per-query candidates searched by default: 1, 2, 4, ..., 1024.
+#: the former default grid of samples per query, 1, 2, 4, ..., 1024 (pass it as ``samples=`` to search it).
 DEFAULT_SAMPLES = tuple(float(2 ** i) for i in range(11))
+#: the upper bound of the default search over samples per query (every integer from 1 to 2**20).
+MAX_SAMPLES = float(2 ** 20)
+#: the fine search: geometric points per octave in the first pass, integers per bracket after.
+_PER_OCTAVE, _BRACKET = 2, 15
+
+
+@dataclass(frozen=True)
+class Integers:
+    """Search every integer setting from ``low`` to ``high`` (inclusive) finely: pass it as
+    ``samples=`` or ``tokens_per_sample=`` of :func:`best_config`, :func:`frontier` and
+    :func:`smaller_vs_larger`. The default is ``samples=Integers(1, MAX_SAMPLES)``."""
+
+    low: float = 1.0
+    high: float = MAX_SAMPLES
+
+    def __post_init__(self) -> None:
+        for name in ("low", "high"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 1 \
+                    or v != round(v):
+                raise LawError(f"`Integers({name}=...)` must be a whole number >= 1, got {v!r}.",
+                               rule="out of range", value=v)
+        if self.high < self.low:
+            raise LawError(f"`Integers`: need low <= high, got low={self.low:g}, high={self.high:g}.",
+                           rule="out of range", value=self.high)
+        object.__setattr__(self, "low", float(self.low))
+        object.__setattr__(self, "high", float(self.high))
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,6 +187,11 @@ def _link_callable(link: Any) -> Callable:
     return link
 
 
+@jax.jit
+def _beta_cover_kernel(a, b, k):
+    return (beta_binomial_pass_at_k(a, b, k),)
+
+
 @dataclass(frozen=True)
 class CoverageAccuracyModel:
     """Accuracy with k samples from a per-sample success rate p = link(loss).
@@ -186,6 +229,7 @@ class CoverageAccuracyModel:
         """The per-sample success p(loss), clipped to [0, 1]."""
         return np.clip(np.asarray(self._fn(loss), dtype=np.float64), 0.0, 1.0)
 
+    @x64
     def __call__(self, loss: Any, k: Any) -> np.ndarray:
         p = self.per_sample(loss)
         k = np.asarray(k, dtype=np.float64)
@@ -198,7 +242,8 @@ class CoverageAccuracyModel:
             a, b = p * kap, (1.0 - p) * kap
             inner = (a > 0) & (b > 0)
             a_, b_ = np.where(inner, a, 1.0), np.where(inner, b, 1.0)
-            cover = np.asarray(beta_binomial_pass_at_k(a_, b_, k), dtype=np.float64)
+            a_, b_, kk = np.broadcast_arrays(a_, b_, k)
+            cover = _bucketed(_beta_cover_kernel, (), a_, b_, kk)[0]  # one compile per bucket, not per shape
             return np.where(inner, cover, np.where(a > 0, 1.0, 0.0) * np.ones_like(k))
 
 
@@ -264,7 +309,8 @@ class Config(Uncertain, Reported):
     ``train_flops + inference_flops = total_flops`` with ``inference_flops =
     queries * per_query_flops``; ``grid`` every setting considered. Computed from a
     bootstrap (or posterior), ``draws`` holds each scalar quantity per draw and
-    ``interval(level)`` / ``se()`` give their spread."""
+    ``interval(level)`` / ``se()`` give their spread. ``bound_hit``: the best setting is
+    the largest searched (the search bound binds; widen it), noted in ``notes`` too."""
 
     params: float
     tokens: float
@@ -286,6 +332,7 @@ class Config(Uncertain, Reported):
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
+    bound_hit: bool = False
 
     def _headline(self) -> str:
         return "[[Config]] the accuracy-maximising training and inference configuration"
@@ -307,7 +354,10 @@ class Frontier(Reported):
     """Accuracy against total compute. Per size (rows) and budget (columns):
     ``accuracy`` at the best setting ``setting`` (NaN where the size cannot serve
     the queries at all) with training tokens ``tokens``; ``envelope_*`` the upper
-    envelope over the sizes; ``optimal_*`` the optimum over all sizes N."""
+    envelope over the sizes; ``optimal_*`` the optimum over all sizes N. ``bound_hit``
+    (per size and budget), ``envelope_bound_hit`` and ``optimal_bound_hit`` (per budget) flag
+    the points whose best setting is the largest searched, ``search_bound``: the curve is
+    capped there by the search, not by accuracy."""
 
     axis: str
     total_flops: np.ndarray
@@ -323,6 +373,11 @@ class Frontier(Reported):
     optimal_params: np.ndarray
     optimal_tokens: np.ndarray
     optimal_setting: np.ndarray
+    bound_hit: np.ndarray
+    envelope_bound_hit: np.ndarray
+    optimal_bound_hit: np.ndarray
+    search_bound: float
+    notes: tuple[str, ...] = ()
 
     def _headline(self) -> str:
         return (f"[[Frontier]] accuracy against total compute at {self.queries:.4g} queries "
@@ -332,11 +387,12 @@ class Frontier(Reported):
         """One row per budget: the envelope over the sizes and the free-size optimum."""
         return [{"total_flops": float(c), "envelope_accuracy": float(ea), "envelope_size": float(es),
                  "envelope_setting": float(et), "optimal_accuracy": float(oa), "optimal_params": float(op),
-                 "optimal_tokens": float(ot), "optimal_setting": float(os_)}
-                for c, ea, es, et, oa, op, ot, os_ in zip(self.total_flops, self.envelope_accuracy,
-                                                           self.envelope_size, self.envelope_setting,
-                                                           self.optimal_accuracy, self.optimal_params,
-                                                           self.optimal_tokens, self.optimal_setting)]
+                 "optimal_tokens": float(ot), "optimal_setting": float(os_), "envelope_bound_hit": bool(eb),
+                 "optimal_bound_hit": bool(ob)}
+                for c, ea, es, et, oa, op, ot, os_, eb, ob in zip(
+                    self.total_flops, self.envelope_accuracy, self.envelope_size, self.envelope_setting,
+                    self.optimal_accuracy, self.optimal_params, self.optimal_tokens, self.optimal_setting,
+                    self.envelope_bound_hit, self.optimal_bound_hit)]
 
 
 @dataclass(frozen=True)
@@ -347,7 +403,9 @@ class Comparison(Uncertain, Reported):
     ``crossover`` the first of them or None. Computed from a bootstrap (or posterior),
     ``draws`` holds ``crossover`` (NaN for a draw without one: the interval is over the draws
     that have one, and ``no_crossover_share`` says what fraction has none), ``gain``,
-    ``small_accuracy`` and ``large_accuracy`` (one column per query volume) per draw."""
+    ``small_accuracy`` and ``large_accuracy`` (one column per query volume) per draw.
+    ``small_bound_hit`` / ``large_bound_hit``: per query volume, whether that side's best
+    setting is the largest searched (``search_bound``)."""
 
     axis: str
     total_flops: float
@@ -365,6 +423,9 @@ class Comparison(Uncertain, Reported):
     warnings: tuple[str, ...] = field(default=())
     no_crossover_share: float | None = None
     draws: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
+    small_bound_hit: np.ndarray | None = None
+    large_bound_hit: np.ndarray | None = None
+    search_bound: float | None = None
 
     def _headline(self) -> str:
         cross = "no crossover" if self.crossover is None else f"first crossover at {self.crossover:.4g} queries"
@@ -388,19 +449,41 @@ class _Problem:
     exact: bool
     fit: Any
     model: Callable
-    axis: str
-    k: np.ndarray        # (K,) samples per setting
-    T: np.ndarray        # (K,) tokens per sample per setting
-    P: float             # prompt tokens
+    axis: str                  # "samples" or "tokens": the searched setting
+    fixed: float               # the other one (tokens per sample, or samples)
+    P: float                   # prompt tokens
+    grid: np.ndarray | None    # (K,) settings searched as given, or None for the fine search
+    fine: Integers | None
     notes: tuple[str, ...]
 
     @property
-    def x(self) -> np.ndarray:
-        return self.T if self.axis == "tokens" else self.k
+    def high(self) -> float:
+        """The largest setting searched (the search bound)."""
+        return self.fine.high if self.fine is not None else float(self.grid.max())
 
     @property
-    def tokens_per_query(self) -> np.ndarray:  # (K,) tokens of inference per query
-        return self.P + self.k * self.T
+    def n_settings(self) -> float:
+        return self.fine.high - self.fine.low + 1.0 if self.fine is not None else float(self.grid.size)
+
+    def samples_of(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64) if self.axis == "samples" else np.full(np.shape(x), self.fixed)
+
+    def tokens_of(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64) if self.axis == "tokens" else np.full(np.shape(x), self.fixed)
+
+    def tokens_per_query(self, x: np.ndarray) -> np.ndarray:  # tokens of inference per query at setting x
+        return self.P + self.samples_of(x) * self.tokens_of(x)
+
+    def bound_hit(self, x: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+        """Where the best setting is the largest searched (and more than one was searched)."""
+        return (np.asarray(x) >= self.high) & np.asarray(feasible, dtype=bool) & (self.n_settings > 1)
+
+
+def _setting_arg(name: str, value: Any, fn: str) -> tuple[np.ndarray | None, Integers | None]:
+    if isinstance(value, Integers):
+        return None, value
+    return np.atleast_1d(as_array(name, value, fn, lower=1.0 if name == "samples" else 0.0,
+                                  strict=name != "samples")).ravel(), None
 
 
 def _problem(fit_or_law: Any, params: Mapping[str, float] | None, accuracy_model: Any, samples: Any,
@@ -419,20 +502,25 @@ def _problem(fit_or_law: Any, params: Mapping[str, float] | None, accuracy_model
         raise LawError(f"`{fn}(accuracy_model=...)` must be a callable acc(loss, k), e.g. "
                        "CoverageAccuracyModel(link=sigmoid_link(...)); got "
                        f"{type(accuracy_model).__name__}.", rule="bad argument")
-    T = as_array("tokens_per_sample", tokens_per_sample, fn)
+    T, T_fine = _setting_arg("tokens_per_sample", tokens_per_sample, fn)
+    tokens_axis = T_fine is not None or T.size > 1
     if samples is None:
-        samples = 1.0 if T.ndim > 0 and T.size > 1 else DEFAULT_SAMPLES
-    k = as_array("samples", samples, fn, lower=1.0, strict=False)
+        samples = 1.0 if tokens_axis else Integers(1.0, MAX_SAMPLES)
+    k, k_fine = _setting_arg("samples", samples, fn)
     P = float(as_array("prompt_tokens", prompt_tokens, fn, strict=False))
-    k, T = np.atleast_1d(k).ravel(), np.atleast_1d(T).ravel()
-    if k.size > 1 and T.size > 1:
+    samples_axis = k_fine is not None or k.size > 1
+    if samples_axis and tokens_axis:
         raise LawError(f"`{fn}`: search one axis at a time: give several `samples` or several "
                        "`tokens_per_sample`, not both.", rule="bad argument")
-    axis = "tokens" if T.size > 1 else "samples"
-    k, T = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(k, T))
-    if axis == "samples" and np.any(k != np.round(k)):
+    if tokens_axis:
+        axis, fixed, grid, fine = "tokens", float(k[0]), T, T_fine
+    else:
+        axis, fixed, grid, fine = "samples", float(T[0]), k, k_fine
+    if axis == "samples" and grid is not None and np.any(grid != np.round(grid)):
         notes.append("non-integer samples per query: read k as a mean over queries")
-    return _Problem(law, p, exact, fit, accuracy_model, axis, k, T, P, tuple(notes))
+    if axis == "tokens" and fixed != round(fixed):
+        notes.append("non-integer samples per query: read k as a mean over queries")
+    return _Problem(law, p, exact, fit, accuracy_model, axis, fixed, P, grid, fine, tuple(notes))
 
 
 def _budget_queries(total_flops: Any, queries: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
@@ -441,12 +529,12 @@ def _budget_queries(total_flops: Any, queries: Any, fn: str) -> tuple[np.ndarray
     return C, Q
 
 
-def _accuracy(pr: _Problem, loss: np.ndarray, ok: np.ndarray, fn: str) -> np.ndarray:
-    """accuracy_model(loss, x) on a (..., K) array; NaN where infeasible; checked."""
+def _accuracy(pr: _Problem, loss: np.ndarray, ok: np.ndarray, x: np.ndarray, fn: str) -> np.ndarray:
+    """accuracy_model(loss, x) on arrays of one shape; NaN where infeasible; checked."""
     finite = loss[ok & np.isfinite(loss)]
     fill = float(finite.max()) if finite.size else 10.0
     L = np.where(ok & np.isfinite(loss), loss, fill)
-    x = np.broadcast_to(pr.x, L.shape)
+    x = np.broadcast_to(x, L.shape)
     try:
         acc = np.asarray(pr.model(L, x), dtype=np.float64)
         acc = np.broadcast_to(acc, L.shape)
@@ -458,53 +546,55 @@ def _accuracy(pr: _Problem, loss: np.ndarray, ok: np.ndarray, fn: str) -> np.nda
     if not np.all(np.isfinite(acc)):
         raise LawError(f"`{fn}`: the accuracy model returned non-finite values (first: "
                        f"{acc[~np.isfinite(acc)].flat[0]}).", rule="bad accuracy model")
-    _check_monotone(pr, float(finite.min()) if finite.size else fill, fill, fn)
+    _check_monotone(pr, np.unique(x), float(finite.min()) if finite.size else fill, fill, fn)
     return np.where(ok, acc, np.nan)
 
 
-def _check_monotone(pr: _Problem, lo: float, hi: float, fn: str) -> None:
+def _check_monotone(pr: _Problem, xs: np.ndarray, lo: float, hi: float, fn: str) -> None:
     """The exact search needs accuracy that never rises with loss: check it on a
-    grid of losses spanning the ones met, for every setting."""
+    grid of losses spanning the ones met, for the settings met (at most 256 of them,
+    spread over their range, extremes included)."""
+    if xs.size > 256:
+        xs = xs[np.unique(np.linspace(0, xs.size - 1, 256).round().astype(int))]
     span = max(hi - lo, 0.02 * abs(hi), 1e-6)
     grid = np.linspace(lo - 0.1 * span, hi + 0.1 * span, 17)
     grid = grid[grid > 0] if np.any(grid > 0) else grid
-    acc = np.asarray(pr.model(grid[:, None], pr.x[None, :]), dtype=np.float64)
-    acc = np.broadcast_to(acc, (grid.size, pr.x.size))
+    acc = np.asarray(pr.model(grid[:, None], xs[None, :]), dtype=np.float64)
+    acc = np.broadcast_to(acc, (grid.size, xs.size))
     rise = np.diff(acc, axis=0)
     tol = 1e-9 * (1.0 + np.abs(acc[1:]))
     if np.any(rise > tol):
         i, j = np.argwhere(rise > tol)[0]
-        raise LawError(f"`{fn}`: the accuracy model rises with loss (setting {pr.x[j]:g}: accuracy "
+        raise LawError(f"`{fn}`: the accuracy model rises with loss (setting {xs[j]:g}: accuracy "
                        f"{acc[i, j]:.6g} at loss {grid[i]:.6g}, {acc[i + 1, j]:.6g} at loss {grid[i + 1]:.6g}); "
                        "the search assumes lower loss never lowers accuracy.", rule="bad accuracy model")
 
 
-def _solve_free(pr: _Problem, C: np.ndarray, Q: np.ndarray, fn: str) -> dict[str, np.ndarray]:
-    """For each case (C[b], Q[b]) and setting j: the loss-minimising N, D (free N)."""
-    CC = np.broadcast_to(C[:, None], (C.size, pr.k.size)).astype(np.float64).copy()
-    DI = (Q[:, None] * pr.tokens_per_query[None, :]).astype(np.float64)
-    DI = np.broadcast_to(DI, CC.shape).copy()
+def _eval_free(pr: _Problem, C: np.ndarray, Q: np.ndarray, x: np.ndarray, fn: str) -> dict[str, np.ndarray]:
+    """For each case b (budget C[b], queries Q[b]) and setting x[b, m]: the loss-minimising N, D (free N)."""
+    CC = np.broadcast_to(C[:, None], x.shape).astype(np.float64).copy()
+    DI = np.broadcast_to(Q[:, None] * pr.tokens_per_query(x), x.shape).astype(np.float64).copy()
     lN, lD = lowest_logs(pr.law, pr.p, pr.exact, CC, DI, fn)
     N, D = np.exp(lN), np.exp(lD)
     loss = loss_at(pr.law, pr.p, lN, lD)
     ok = np.isfinite(loss)
-    acc = _accuracy(pr, loss, ok, fn)
+    acc = _accuracy(pr, loss, ok, x, fn)
     return {"params": N, "tokens": D, "loss": loss, "accuracy": acc, "train": 6.0 * N * D,
             "inference": 2.0 * N * DI, "feasible": ok}
 
 
-def _solve_sizes(pr: _Problem, sizes: np.ndarray, C: np.ndarray, Q: np.ndarray, fn: str) -> dict[str, np.ndarray]:
-    """For each size s, case b and setting j (arrays (S, B, K)): D from the
-    remaining training budget; infeasible where the queries use it all."""
-    N = sizes[:, None, None]
-    inference = Q[None, :, None] * 2.0 * N * pr.tokens_per_query[None, None, :]
+def _eval_sizes(pr: _Problem, sizes: np.ndarray, C: np.ndarray, Q: np.ndarray, x: np.ndarray,
+                fn: str) -> dict[str, np.ndarray]:
+    """For each size s, case b and setting x[s, b, m]: D from the remaining training budget;
+    infeasible where the queries use it all."""
+    N = np.broadcast_to(sizes[:, None, None], x.shape)
+    inference = Q[None, :, None] * 2.0 * N * pr.tokens_per_query(x)
     train = C[None, :, None] - inference
     ok = train > 0
     D = np.where(ok, train, np.nan) / (6.0 * N)
-    N = np.broadcast_to(N, D.shape)
     with np.errstate(invalid="ignore"):
         loss = np.where(ok, loss_at(pr.law, pr.p, np.log(N), np.log(np.where(ok, D, 1.0))), np.nan)
-    acc = _accuracy(pr, loss, ok, fn)
+    acc = _accuracy(pr, loss, ok, x, fn)
     return {"params": N, "tokens": D, "loss": loss, "accuracy": acc, "train": np.where(ok, train, np.nan),
             "inference": np.broadcast_to(inference, D.shape), "feasible": ok}
 
@@ -512,6 +602,74 @@ def _solve_sizes(pr: _Problem, sizes: np.ndarray, C: np.ndarray, Q: np.ndarray, 
 def _argmax(acc: np.ndarray, axis: int) -> np.ndarray:
     """Index of the largest accuracy along ``axis`` (first on ties), NaN-safe."""
     return np.argmax(np.where(np.isnan(acc), -np.inf, acc), axis=axis)
+
+
+def _take(X: np.ndarray, r: Mapping[str, np.ndarray], i: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The setting and every result at index ``i`` of the last axis."""
+    ii = i[..., None]
+    x = np.take_along_axis(X, ii, -1)[..., 0]
+    return x, {k: np.take_along_axis(np.broadcast_to(v, X.shape), ii, -1)[..., 0] for k, v in r.items()}
+
+
+def _search(pr: _Problem, evaluate: Callable[[np.ndarray], dict], shape: tuple[int, ...]):
+    """The best setting of every case (an array of ``shape``): returns the settings, the results
+    there, and every stage evaluated as (settings, results) of shape ``shape + (M,)``.
+
+    The fine search: a geometric grid of integers (``_PER_OCTAVE`` per octave) over [low, high];
+    then, around each case's best, the bracket between its neighbours is cut into ``_BRACKET``
+    even integer steps until it holds at most ``_BRACKET`` + 1 integers, which are all evaluated.
+    """
+    if pr.fine is None:
+        X = np.broadcast_to(pr.grid, shape + (pr.grid.size,))
+        r = evaluate(X)
+        x, best = _take(X, r, _argmax(r["accuracy"], -1))
+        return x, best, [(X, r)]
+    lo, hi = pr.fine.low, pr.fine.high
+    n = max(int(math.ceil(math.log2(hi / lo) * _PER_OCTAVE)) + 1, 2)
+    x0 = np.unique(np.round(np.geomspace(lo, hi, n)))
+    X = np.broadcast_to(x0, shape + (x0.size,))
+    stages = []
+    final = False
+    while True:
+        r = evaluate(X)
+        stages.append((X, r))
+        i = _argmax(r["accuracy"], -1)
+        if final:
+            x, best = _take(X, r, i)
+            return x, best, stages
+        M = X.shape[-1]
+        left = np.take_along_axis(X, np.maximum(i - 1, 0)[..., None], -1)[..., 0]
+        right = np.take_along_axis(X, np.minimum(i + 1, M - 1)[..., None], -1)[..., 0]
+        width = right - left
+        steps = np.arange(_BRACKET + 1, dtype=np.float64)
+        if np.all(width <= _BRACKET):
+            X = np.minimum(left[..., None] + steps, right[..., None])
+            final = True
+        else:
+            X = np.round(left[..., None] + width[..., None] * (steps / _BRACKET))
+
+
+def _grid_of(pr: _Problem, X: np.ndarray, r: Mapping[str, np.ndarray]) -> SettingGrid:
+    """A SettingGrid from settings X (M,) and results of shape (M,), sorted by setting for the fine search."""
+    order = np.arange(X.size) if pr.fine is None else np.unique(X, return_index=True)[1]
+    x = X[order]
+    return SettingGrid(axis=pr.axis, samples=pr.samples_of(x), tokens_per_sample=pr.tokens_of(x),
+                       params=r["params"][order], tokens=r["tokens"][order], loss=r["loss"][order],
+                       accuracy=r["accuracy"][order], train_flops=r["train"][order],
+                       inference_flops=r["inference"][order], feasible=r["feasible"][order])
+
+
+def _stacked(stages: list, index: tuple) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every setting evaluated for one case (``index`` into the case axes), all stages together."""
+    X = np.concatenate([np.broadcast_to(S, r["accuracy"].shape)[index] for S, r in stages])
+    keys = stages[0][1].keys()
+    return X, {k: np.concatenate([np.broadcast_to(r[k], r["accuracy"].shape)[index] for _, r in stages])
+               for k in keys}
+
+
+def _bound_note(pr: _Problem, x: float) -> str:
+    name = "tokens_per_sample" if pr.axis == "tokens" else "samples"
+    return f"best setting is the largest searched ({x:g}); widen `{name}=`"
 
 
 def _sizes(sizes: Any, fn: str) -> np.ndarray:
@@ -534,11 +692,14 @@ def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, que
 
     ``fit_or_law``: a loss Fit, a Law with ``params=``, or None for Hoffmann
     et al.'s Chinchilla law. ``accuracy_model``: ``acc(loss, x)``, e.g.
-    :class:`CoverageAccuracyModel`. ``samples``: candidate samples per query
-    (default 1, 2, 4, ..., 1024); ``tokens_per_sample``: tokens each sample
-    generates (default 1,000), or a sequence of candidates to search tokens
-    instead (with ``samples`` fixed, default 1). ``sizes``: restrict N to these
-    model sizes (default: any N). Every setting's best N and D is in ``.grid``.
+    :class:`CoverageAccuracyModel`. ``samples``: samples per query, default every
+    integer from 1 to :data:`MAX_SAMPLES` (``Integers(low, high)`` for another range,
+    or a sequence of candidates searched as given); ``tokens_per_sample``: tokens each
+    sample generates (default 1,000), or ``Integers(low, high)`` / a sequence to search
+    tokens instead (with ``samples`` fixed, default 1). ``sizes``: restrict N to these
+    model sizes (default: any N). The settings evaluated, each with its best N and D, are
+    in ``.grid`` (with ``sizes`` and the fine search: those of the chosen size).
+    ``bound_hit`` says whether the best setting is the largest searched.
 
     ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
     posterior) of the loss fit: the answer is then re-solved at every draw and the result's
@@ -583,32 +744,38 @@ def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, que
     pr = _problem(fit_or_law, params, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
     C1, Q1 = C.reshape(1), Q.reshape(1)
     if sizes is None:
-        r = {k: v[0] for k, v in _solve_free(pr, C1, Q1, fn).items()}
+        x, r, stages = _search(pr, lambda X: _eval_free(pr, C1, Q1, X, fn), (1,))
+        x, r = float(x[0]), {k: v[0] for k, v in r.items()}
+        gx, gr = _stacked(stages, (0,))
     else:
-        s = _solve_sizes(pr, _sizes(sizes, fn), C1, Q1, fn)
-        i = _argmax(s["accuracy"][:, 0, :], axis=0)  # best size for each setting
-        j = np.arange(pr.k.size)
-        r = {k: v[i, 0, j] for k, v in s.items()}
-    if not np.any(r["feasible"]):
+        S = _sizes(sizes, fn)
+        xs, rs, stages = _search(pr, lambda X: _eval_sizes(pr, S, C1, Q1, X, fn), (S.size, 1))
+        i = int(_argmax(rs["accuracy"][:, 0], axis=0))
+        x, r = float(xs[i, 0]), {k: v[i, 0] for k, v in rs.items()}
+        if pr.fine is None:  # each setting with its best size
+            X, g = stages[0]
+            si = _argmax(g["accuracy"][:, 0, :], axis=0)
+            j = np.arange(pr.grid.size)
+            gx, gr = pr.grid, {k: np.broadcast_to(v, g["accuracy"].shape)[si, 0, j] for k, v in g.items()}
+        else:
+            gx, gr = _stacked(stages, (i, 0))
+    if not r["feasible"]:
         raise LawError(f"`{fn}`: no size can serve {float(Q):.4g} queries within {float(C):.4g} FLOPs.",
                        rule="infeasible", value=float(C))
-    b = int(_argmax(r["accuracy"], axis=0))
     notes = list(pr.notes)
-    if pr.k.size > 1 and b == pr.k.size - 1:
-        notes.append(f"best setting is the largest searched ({pr.x[b]:g}); widen "
-                     f"`{'tokens_per_sample' if pr.axis == 'tokens' else 'samples'}=`")
-    grid = SettingGrid(axis=pr.axis, samples=pr.k, tokens_per_sample=pr.T, params=r["params"], tokens=r["tokens"],
-                       loss=r["loss"], accuracy=r["accuracy"], train_flops=r["train"],
-                       inference_flops=r["inference"], feasible=r["feasible"])
-    N, D = float(r["params"][b]), float(r["tokens"][b])
-    train, infer = float(r["train"][b]), float(r["inference"][b])
+    hit = bool(pr.bound_hit(np.array(x), True))
+    if hit:
+        notes.append(_bound_note(pr, x))
+    grid = _grid_of(pr, gx, gr)
+    N, D = float(r["params"]), float(r["tokens"])
+    train, infer = float(r["train"]), float(r["inference"])
     warns = _range_warnings(pr.fit, np.array([N]), np.array([D]), fn)
-    return Config(params=N, tokens=D, samples=float(pr.k[b]), tokens_per_sample=float(pr.T[b]),
-                  prompt_tokens=pr.P, queries=float(Q), total_flops=float(C), accuracy=float(r["accuracy"][b]),
-                  loss=float(r["loss"][b]), tokens_per_param=D / N,
-                  per_query_flops=2.0 * N * float(pr.tokens_per_query[b]), train_flops=train,
+    return Config(params=N, tokens=D, samples=float(pr.samples_of(x)), tokens_per_sample=float(pr.tokens_of(x)),
+                  prompt_tokens=pr.P, queries=float(Q), total_flops=float(C), accuracy=float(r["accuracy"]),
+                  loss=float(r["loss"]), tokens_per_param=D / N,
+                  per_query_flops=2.0 * N * float(pr.tokens_per_query(np.array(x))), train_flops=train,
                   inference_flops=infer, train_share=train / (train + infer), inference_share=infer / (train + infer),
-                  axis=pr.axis, grid=grid, notes=tuple(notes), warnings=warns)
+                  axis=pr.axis, grid=grid, notes=tuple(notes), warnings=warns, bound_hit=hit)
 
 
 @x64
@@ -617,7 +784,10 @@ def frontier(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None
              prompt_tokens: float = 0.0, params: Mapping[str, float] | None = None) -> Frontier:
     """Accuracy against total compute (``total_flops`` an array of budgets) at a
     fixed query volume: for each of ``sizes`` at its best inference setting, the
-    envelope over the sizes, and the optimum over any N (as in :func:`best_config`)."""
+    envelope over the sizes, and the optimum over any N (as in :func:`best_config`,
+    with the same ``samples`` / ``tokens_per_sample`` search). Points whose best setting
+    is the largest searched are flagged (``bound_hit``, ``envelope_bound_hit``,
+    ``optimal_bound_hit``) and counted in ``notes``."""
     fn = "frontier"
     C, Q = _budget_queries(total_flops, queries, fn)
     if Q.ndim:
@@ -626,30 +796,35 @@ def frontier(fit_or_law: Any = None, accuracy_model: AccuracyModel | None = None
     C = np.atleast_1d(C).ravel()
     Qb = np.full_like(C, float(Q))
     pr = _problem(fit_or_law, params, accuracy_model, samples, tokens_per_sample, prompt_tokens, fn)
-    free = _solve_free(pr, C, Qb, fn)
-    jb = _argmax(free["accuracy"], axis=1)
+    ox, opt, _ = _search(pr, lambda X: _eval_free(pr, C, Qb, X, fn), (C.size,))
+    opt_hit = pr.bound_hit(ox, opt["feasible"])
     rows = np.arange(C.size)
-    opt = {k: free[k][rows, jb] for k in ("accuracy", "params", "tokens")}
     if sizes is None:
         S = np.empty(0)
         acc = setting = toks = np.empty((0, C.size))
-        env_acc, env_size, env_set = opt["accuracy"], opt["params"], pr.x[jb]
+        hit = np.empty((0, C.size), dtype=bool)
+        env_acc, env_size, env_set, env_hit = opt["accuracy"], opt["params"], ox, opt_hit
     else:
         S = _sizes(sizes, fn)
-        s = _solve_sizes(pr, S, C, Qb, fn)
-        j = _argmax(s["accuracy"], axis=2)  # (S, B)
-        si, bi = np.meshgrid(np.arange(S.size), rows, indexing="ij")
-        acc = s["accuracy"][si, bi, j]
-        setting = np.where(np.isnan(acc), np.nan, pr.x[j])
-        toks = s["tokens"][si, bi, j]
+        sx, s, _ = _search(pr, lambda X: _eval_sizes(pr, S, C, Qb, X, fn), (S.size, C.size))
+        acc = s["accuracy"]
+        setting = np.where(np.isnan(acc), np.nan, sx)
+        toks = s["tokens"]
+        hit = pr.bound_hit(sx, ~np.isnan(acc))
         i = _argmax(acc, axis=0)
-        env_acc, env_size, env_set = acc[i, rows], S[i], setting[i, rows]
+        env_acc, env_size, env_set, env_hit = acc[i, rows], S[i], setting[i, rows], hit[i, rows]
         none = np.all(np.isnan(acc), axis=0)
         env_size = np.where(none, np.nan, env_size)
+    notes = list(pr.notes)
+    for what, h in (("envelope", env_hit), ("free-size optimum", opt_hit)):
+        if np.any(h):
+            notes.append(f"the {what} sits on the search bound ({pr.high:g}) at {int(np.sum(h))} of {C.size} "
+                         f"budgets (from {C[h].min():.3g} FLOPs): {_bound_note(pr, pr.high).split('; ')[1]}")
     return Frontier(axis=pr.axis, total_flops=C, queries=float(Q), sizes=S, accuracy=acc, setting=setting,
                     tokens=toks, envelope_accuracy=env_acc, envelope_size=env_size, envelope_setting=env_set,
                     optimal_accuracy=opt["accuracy"], optimal_params=opt["params"], optimal_tokens=opt["tokens"],
-                    optimal_setting=pr.x[jb])
+                    optimal_setting=ox, bound_hit=hit, envelope_bound_hit=np.asarray(env_hit, dtype=bool),
+                    optimal_bound_hit=np.asarray(opt_hit, dtype=bool), search_bound=pr.high, notes=tuple(notes))
 
 
 @x64
@@ -661,6 +836,8 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
     best inference setting) over the best larger one (``large``) at equal
     ``total_flops``, for each query volume in ``queries``; the crossover volumes
     (gain = 0) are root-found in log(queries) between grid points of opposite sign.
+    Settings are searched as in :func:`best_config`; ``small_bound_hit`` /
+    ``large_bound_hit`` flag the volumes where a side's best setting is the largest searched.
 
     ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
     posterior) of the loss fit: the comparison is re-solved at every draw; ``interval(level)``
@@ -697,23 +874,25 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
     sizes = np.concatenate([sm, lg])
 
     def best(Q: np.ndarray):
-        s = _solve_sizes(pr, sizes, np.full_like(Q, float(C)), Q, fn)
-        a = np.where(np.isnan(s["accuracy"]), -np.inf, s["accuracy"])  # (S, B, K)
+        Cq = np.full_like(Q, float(C))
+        sx, s, _ = _search(pr, lambda X: _eval_sizes(pr, sizes, Cq, Q, X, fn), (sizes.size, Q.size))
+        a = np.where(np.isnan(s["accuracy"]), -np.inf, s["accuracy"])  # (S, B)
         out = []
         for grp in (slice(0, sm.size), slice(sm.size, sizes.size)):
             g = a[grp]
-            flat = g.transpose(1, 0, 2).reshape(Q.size, -1)
-            idx = np.argmax(flat, axis=1)
-            si, kj = np.unravel_index(idx, g.shape[::2])
-            val = flat[np.arange(Q.size), idx]
-            out.append((np.where(np.isfinite(val), val, np.nan), sizes[grp][si], pr.x[kj]))
+            si = np.argmax(g, axis=0)
+            cols = np.arange(Q.size)
+            val = g[si, cols]
+            kx = sx[grp][si, cols]
+            fin = np.isfinite(val)
+            out.append((np.where(fin, val, np.nan), sizes[grp][si], kx, pr.bound_hit(kx, fin)))
         return out
 
-    (sa, sn, sk), (la, ln_, lk) = best(Qs)
+    (sa, sn, sk, sh), (la, ln_, lk, lh) = best(Qs)
     gain = sa - la
 
     def g(logq: float) -> float:
-        (a1, _, _), (a2, _, _) = best(np.array([math.exp(logq)]))
+        (a1, _, _, _), (a2, _, _, _) = best(np.array([math.exp(logq)]))
         return float(a1[0] - a2[0])
 
     roots = []
@@ -726,6 +905,13 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
         elif g0 * g1 < 0:
             roots.append(math.exp(_sopt.brentq(g, math.log(Qs[i0]), math.log(Qs[i1]), xtol=1e-12, rtol=1e-12)))
     roots = np.array(sorted(set(roots)), dtype=np.float64)
+    notes = list(pr.notes)
+    for side, h in (("smaller", sh), ("larger", lh)):
+        if np.any(h):
+            notes.append(f"the {side} models' best setting is the largest searched ({pr.high:g}) at "
+                         f"{int(np.sum(h))} of {Qs.size} query volumes: {_bound_note(pr, pr.high).split('; ')[1]}")
     return Comparison(axis=pr.axis, total_flops=float(C), queries=Qs, small_accuracy=sa, large_accuracy=la,
                       gain=gain, small_params=sn, large_params=ln_, small_setting=sk, large_setting=lk,
-                      crossovers=roots, crossover=float(roots[0]) if roots.size else None, notes=pr.notes)
+                      crossovers=roots, crossover=float(roots[0]) if roots.size else None, notes=tuple(notes),
+                      small_bound_hit=np.asarray(sh, dtype=bool), large_bound_hit=np.asarray(lh, dtype=bool),
+                      search_bound=pr.high)
