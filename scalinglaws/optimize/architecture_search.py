@@ -593,7 +593,7 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
     ``accuracy_model=None``: choose the lowest predicted loss instead (one sample per query unless
     ``samples=`` says otherwise; ``accuracy`` is then NaN).
     """
-    from .best_config import HOFFMANN, _check_monotone, _problem  # the same parsing of samples, tokens and accuracy model
+    from .best_config import DEFAULT_SAMPLES, HOFFMANN, _check_monotone, _problem  # the same parsing of samples, tokens and accuracy model
     from ..laws.loss import Chinchilla
 
     fn = "best_config(architectures=...)"
@@ -618,8 +618,15 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
             samples = 1.0
         notes.append("no accuracy model: the lowest predicted loss is chosen (accuracy NaN)")
     # the setting grid and the accuracy model, parsed as best_config parses them (law checked above)
+    if samples is None and np.ndim(tokens_per_sample) == 0:
+        samples = DEFAULT_SAMPLES  # over architectures the settings are a grid (1, 2, 4, ..., 1024)
     pr = _problem(Chinchilla(), HOFFMANN, _minus_loss if loss_only else accuracy_model, samples, tokens_per_sample,
                   prompt_tokens, fn)
+    if pr.grid is None:
+        raise LawError(f"`{fn}(architectures=...)` searches a list of settings; give samples= or "
+                       "tokens_per_sample= as a list, not Integers(...).", rule="bad argument")
+    pr_x = np.asarray(pr.grid, dtype=np.float64)
+    pr_k, pr_T = pr.samples_of(pr_x), pr.tokens_of(pr_x)
     notes += [n for n in pr.notes if not n.startswith("loss law")]
     Q = float(as_array("queries", queries, fn, strict=False))
     if (total_flops is None) == (total_dollars is None):
@@ -632,8 +639,8 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
                        rule="out of range", value=max(u, tu))
     N = np.array([float(a.params if count == "total" else a.non_embedding_params) for a in archs])
     Ntot = np.array([float(a.params) for a in archs])
-    qflops = np.stack([np.broadcast_to(query_flops(a, samples=pr.k, tokens_per_sample=pr.T, prompt_tokens=pr.P),
-                                       pr.k.shape) for a in archs])  # (A, K)
+    qflops = np.stack([np.broadcast_to(query_flops(a, samples=pr_k, tokens_per_sample=pr_T, prompt_tokens=pr.P),
+                                       pr_k.shape) for a in archs])  # (A, K)
     if total_dollars is not None:
         budget, total = "dollars", float(as_array("total_dollars", total_dollars, fn))
         if price_per_hour is None:
@@ -641,15 +648,15 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
                            rule="missing argument")
         price = float(as_array("price_per_hour", price_per_hour, fn))
         per_flop = price / 3600.0 / (tu * hw.peak_flops)
-        qcost = np.stack([np.broadcast_to(query_dollars(a, hw, price_per_hour=price, samples=pr.k,
-                                                        tokens_per_sample=pr.T, prompt_tokens=pr.P, batch=batch,
-                                                        utilization=u), pr.k.shape) for a in archs])
+        qcost = np.stack([np.broadcast_to(query_dollars(a, hw, price_per_hour=price, samples=pr_k,
+                                                        tokens_per_sample=pr_T, prompt_tokens=pr.P, batch=batch,
+                                                        utilization=u), pr_k.shape) for a in archs])
         notes.append(f"dollars: training at {tu:g} x {hw.name} peak, decode on the roofline at batch {batch} "
                      f"(a model, not a measurement), ${price:g} per accelerator-hour")
     else:
         budget, total = "flops", float(as_array("total_flops", total_flops, fn))
         per_flop, qcost = 1.0, qflops
-    ctx = pr.P + float(pr.T.max())
+    ctx = pr.P + float(pr_T.max())
     over = [a.name or f"#{n}" for n, a in enumerate(archs) if hw.memory_bytes is not None and
             2.0 * float(a.params) + float(a.kv_cache_bytes(ctx, batch=batch)) > hw.memory_bytes]
     warns = [f"architecture(s) {', '.join(over)}: bf16 weights + KV cache of {batch} sequence(s) of {ctx:g} tokens "
@@ -663,8 +670,8 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
         loss = np.where(ok, _law_loss(law, p, cols, fn), np.nan)
     finite = loss[np.isfinite(loss)]
     fill = float(finite.max()) if finite.size else 10.0
-    acc = np.asarray(pr.model(np.where(np.isfinite(loss), loss, fill), pr.x[None, :]), dtype=np.float64)
-    _check_monotone(pr, float(finite.min()) if finite.size else fill, fill, fn)
+    acc = np.asarray(pr.model(np.where(np.isfinite(loss), loss, fill), pr_x[None, :]), dtype=np.float64)
+    _check_monotone(pr, pr_x, float(finite.min()) if finite.size else fill, fill, fn)
     acc = np.where(np.isfinite(loss), np.broadcast_to(acc, loss.shape), np.nan)
     if not np.any(np.isfinite(acc)):
         raise LawError(f"`{fn}`: no architecture can serve {Q:.4g} queries within {total:.4g} {budget} "
@@ -681,15 +688,15 @@ def best_architecture_config(fit_or_law: Any = None, *, architectures: Sequence[
     if loss_only:
         acc = np.full_like(acc, np.nan)
         cand_acc = np.where(np.isfinite(cand_acc), np.nan, cand_acc)
-    if pr.k.size > 1 and j == pr.k.size - 1:
-        notes.append(f"best setting is the largest searched ({pr.x[j]:g})")
+    if pr_k.size > 1 and j == pr_k.size - 1:
+        notes.append(f"best setting is the largest searched ({pr_x[j]:g})")
     return ArchitectureConfig(
-        architecture=archs[i], index=i, params=float(Ntot[i]), tokens=float(D[i, j]), samples=float(pr.k[j]),
-        tokens_per_sample=float(pr.T[j]), prompt_tokens=pr.P, queries=Q, budget=budget, total=total,
+        architecture=archs[i], index=i, params=float(Ntot[i]), tokens=float(D[i, j]), samples=float(pr_k[j]),
+        tokens_per_sample=float(pr_T[j]), prompt_tokens=pr.P, queries=Q, budget=budget, total=total,
         accuracy=float(acc[i, j]), loss=float(loss[i, j]), tokens_per_param=float(D[i, j] / Ntot[i]),
         per_query_cost=float(qcost[i, j]), per_query_flops=float(qflops[i, j]), train_cost=tr,
         inference_cost=inf_cost, train_flops=tf, inference_flops=inf_f, train_share=tr / total,
         inference_share=inf_cost / total, axis=pr.axis, architectures=archs, candidate_accuracy=cand_acc,
         candidate_loss=loss[rows, j_best], candidate_tokens=D[rows, j_best],
-        candidate_setting=np.where(np.isfinite(loss[rows, j_best]), pr.x[j_best], np.nan), notes=tuple(notes),
+        candidate_setting=np.where(np.isfinite(loss[rows, j_best]), pr_x[j_best], np.nan), notes=tuple(notes),
         warnings=tuple(warns))
