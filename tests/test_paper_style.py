@@ -54,8 +54,8 @@ def test_lines_drawn_use_the_palette(fit):
         try:
             # N* and D* of the fit (solid) and of Hoffmann et al. (dashed): C0 and C1 of the cycle
             assert [to_hex(ln.get_color()) for ln in ax.lines] == [HEX[0], HEX[1], HEX[0], HEX[1]]
-            # the fit, then Hoffmann et al. and Epoch: C0, C1, C2
-            assert [to_hex(ln.get_color()) for ln in ax2.lines] == HEX[:3]
+            # the fit, then Hoffmann et al., Epoch and Kaplan et al.: C0, C1, C2, C3
+            assert [to_hex(ln.get_color()) for ln in ax2.lines] == HEX[:4]
         finally:
             plt.close(ax.figure)
             plt.close(ax2.figure)
