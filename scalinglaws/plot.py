@@ -346,8 +346,30 @@ def isoflop(runs: Any, fit: Any = None, ax: Any = None, *, approach: Any = None,
     ax.set_title(f"isoFLOP profiles: N_opt ~ C^{a2.params_exponent:.3f} ({a2.n_used} budgets)")
     if colorbar:
         _colorbar(ax, norm, cm, budgets, "training budget C (FLOPs)")
-    ax.legend(fontsize="small", loc="upper right")
+    _legend_above_data(ax)
     return ax
+
+
+def _legend_above_data(ax: Any, margin: float = 0.06) -> Any:
+    """The legend at the top of the axes, in as few rows as fit its width, with the y-axis raised
+    so that everything drawn stays below it: no legend over the data, at any figure size (no fixed
+    corner is empty on every isoFLOP sweep, and matplotlib's "best" still covers runs at one
+    column's width). Linear y-axes only. Returns the legend."""
+    handles, _ = ax.get_legend_handles_labels()
+    lo, hi = ax.get_ylim()
+    ys = [np.asarray(ln.get_ydata(), dtype=np.float64) for ln in ax.lines]
+    ys += [np.asarray(c.get_offsets(), dtype=np.float64)[:, 1] for c in ax.collections if len(c.get_offsets())]
+    top = max([float(np.nanmax(y)) for y in ys if y.size] + [lo])
+    leg = None
+    for ncol in range(max(len(handles), 1), 0, -1):
+        if leg is not None:
+            leg.remove()
+        leg = ax.legend(fontsize="small", loc="upper center", ncol=ncol)
+        if leg.get_window_extent().width <= 0.98 * ax.get_window_extent().width:
+            break
+    h = leg.get_window_extent().height / ax.get_window_extent().height
+    ax.set_ylim(lo, max(hi, lo + (top - lo) / max(1.0 - h - margin, 0.3)))
+    return leg
 
 
 @x64

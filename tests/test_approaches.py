@@ -11,6 +11,7 @@ room for BLAS differences. The intercept bias is measured below (about 1% to 13%
 """
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +373,39 @@ def test_resampled_intervals():
     assert again.params_exponent_interval == a2.params_exponent_interval
     with pytest.raises(DataError, match="resamples"):
         sl.approach2(synthetic.chinchilla_sweep(noise=0.0), resamples=5)
+
+
+def _points_under_legend(ax):
+    """How many drawn data points (the scatter of runs) lie inside the legend's box, in display coordinates."""
+    ax.figure.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    runs = ax.collections[0]  # the runs are scattered first
+    xy = ax.transData.transform(np.asarray(runs.get_offsets()))
+    inside = (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+    return int(inside.sum()), len(xy)
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_isoflop_legend_covers_no_run(epoch_runs, epoch_fit, paper):
+    # the issue's rule "no legend covering the data", on Epoch's digitised runs and on the bundled
+    # synthetic sweep, at the default size and at one column's width (the paper style)
+    import contextlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import plot
+
+    synth = sl.read_runs(Path(__file__).resolve().parents[1] / "data" / "synthetic_chinchilla.csv")
+    with warnings.catch_warnings(), (plot.paper_style() if paper else contextlib.nullcontext()):
+        warnings.simplefilter("ignore", UserWarning)
+        for runs, fit in ((epoch_runs, epoch_fit), (synth, sl.fit(sl.laws.Chinchilla(), synth))):
+            ax = plot.isoflop(runs, fit)
+            try:
+                covered, total = _points_under_legend(ax)
+                assert total == len(runs)
+                assert covered == 0, f"{covered} of {total} runs under the legend"
+            finally:
+                plt.close(ax.figure)
