@@ -238,7 +238,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     ``HuberLikelihood``, whose refits are near-L1 and slow), stopping when an iteration lowers the
     objective by at most ``ftol`` relative; ``method="lm"``: the fit's Levenberg-Marquardt solve,
     at most ``max_steps`` steps (default 200), stopping on ``ftol`` and ``xtol``. The refits run
-    in passes (8, 8, 16, 32, ... iterations), each only for the resamples not yet converged, so a
+    in passes (8, 8, 16, 32, ... iterations), each only for the refits not yet converged, so a
     high cap costs only the slow resamples. On Epoch's runs every SQUAREM refit converges with
     these defaults (benchmarks/bench_bootstrap.py; tests/test_bootstrap_convergence.py checks the
     converged refits against 3,000-step LM ones).
