@@ -81,3 +81,14 @@ def test_standard_errors_match_long_lm(pair):
     se_sq, se_lm = sq.se(), lm.se()
     for k in se_lm:
         assert se_sq[k] == pytest.approx(se_lm[k], rel=0.01), k
+
+
+def test_iteration_caps(pair):
+    # the default caps: 25 SQUAREM iterations for the Huber loss, 400 with a fitted scale; the
+    # likelihood's refits need more than 25 about half the time (median 26 on Epoch's 4,000)
+    name, (sq, _) = pair
+    assert sq.steps.shape == (N,) and np.all(sq.steps >= 1)
+    if name == "likelihood":
+        assert np.max(sq.steps) <= 400 and np.mean(sq.steps > 25) >= 0.2
+    else:
+        assert np.max(sq.steps) <= 25 and np.median(sq.steps) <= 10
