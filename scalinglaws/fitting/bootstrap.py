@@ -31,7 +31,9 @@ class Bootstrap:
     """Refits of ``fit`` on resampled data.
 
     ``draws`` holds the internal parameters of every resample (NaN rows where the refit
-    failed; ``n_failed`` counts them); ``public_draws()`` the user-facing ones. ``se()`` and
+    failed; ``n_failed`` counts them); ``public_draws()`` the user-facing ones. ``converged``
+    says which refits met the stopping rule, ``steps`` how many iterations each took (SQUAREM
+    iterations, summed over the passes, or LM steps; of the start kept). ``se()`` and
     ``interval(level, method)`` are dicts keyed by the public parameter names.
     """
 
@@ -43,6 +45,7 @@ class Bootstrap:
     n_failed: int
     jackknife: np.ndarray | None = None
     converged: np.ndarray | None = field(default=None, repr=False)
+    steps: np.ndarray | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
@@ -193,6 +196,20 @@ def _distinct_optima(fit: Fit, k: int) -> np.ndarray:
     return np.asarray(rows)
 
 
+# Default SQUAREM iteration caps (docs/decisions.md, "Likelihood refits run to convergence"). On
+# Epoch's runs the Huber loss's refits need 7 iterations at the median and 28 at most; the Huber
+# likelihood's fitted sigma puts Huber's kink at delta x sigma ~ 5e-9 on log residuals of ~0.02, a
+# near-L1 objective on which Gauss-Newton (IRLS) crawls until it finds the vertex's rows: 24 at the
+# median, 287 at the 99th percentile, 890 at most. The passes run only the unconverged ones on.
+_SQUAREM_STEPS = 25
+_SQUAREM_STEPS_SCALED = 400
+
+
+def _fits_scale(objective) -> bool:
+    """Whether the refit moves a fitted scale beside the parameters (solver.refit's joint mode)."""
+    return hasattr(objective, "terms_at") and hasattr(objective, "scale_step")
+
+
 @x64
 def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int = 3, by: str | None = None,
               bca: bool = False, chunk: int | None = None, max_steps: int | None = None, progress: bool | None = None,
@@ -200,7 +217,8 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
               weights: Any = None, method: str = "squarem", resamples: Any = None) -> Bootstrap:
     """Resample ``runs`` (rows, or whole units of column ``by``: groups, problems) ``n`` times with
     replacement and refit ``fit``'s law and objective to every resample in batched solves of
-    ``chunk`` resamples each (default 64 with SQUAREM, 1,000 with LM).
+    ``chunk`` refits each (a refit: one resample from one start; default 64 with SQUAREM, 1,000
+    with LM).
 
     ``by`` is any column of the runs: ``"group"``, ``"problem"``, or ``"run"`` for run logs with
     several checkpoints per run, so that a run's checkpoints are drawn (and weighted) together: a
@@ -215,12 +233,15 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     ``interval(method="bca")`` needs.
 
     ``method="squarem"`` (default): Gauss-Newton steps accelerated by SQUAREM
-    (:func:`scalinglaws.fitting.solver.refit`), at most ``max_steps`` iterations (default 25,
-    three Gauss-Newton steps each), stopping when an iteration lowers the objective by at most
-    ``ftol`` relative; ``method="lm"``: the fit's Levenberg-Marquardt solve, at most
-    ``max_steps`` steps (default 200), stopping on ``ftol`` and ``xtol``. On Epoch's near-L1
-    Huber likelihood 25 SQUAREM iterations give standard errors within 1% of 3,000-step LM
-    refits, sooner than 200 LM steps (benchmarks/bench_bootstrap.py times both).
+    (:func:`scalinglaws.fitting.solver.refit`), at most ``max_steps`` iterations (three
+    Gauss-Newton steps each; default 25, or 400 for an objective with a fitted scale such as
+    ``HuberLikelihood``, whose refits are near-L1 and slow), stopping when an iteration lowers the
+    objective by at most ``ftol`` relative; ``method="lm"``: the fit's Levenberg-Marquardt solve,
+    at most ``max_steps`` steps (default 200), stopping on ``ftol`` and ``xtol``. The refits run
+    in passes (8, 8, 16, 32, ... iterations), each only for the refits not yet converged, so a
+    high cap costs only the slow resamples. On Epoch's runs every SQUAREM refit converges with
+    these defaults (benchmarks/bench_bootstrap.py; tests/test_bootstrap_convergence.py checks the
+    converged refits against 3,000-step LM ones).
     Seeded (numpy's default generator) and reproducible.
 
     ``resamples=``: the resamples themselves, an integer array of shape (n, m) whose row b lists
@@ -262,7 +283,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
         raise LawError(f"`bootstrap(method=...)` must be 'squarem' or 'lm', got {method!r}.", rule="bad method",
                        value=method)
     if max_steps is None:
-        max_steps = 25 if method == "squarem" else 200
+        max_steps = (_SQUAREM_STEPS_SCALED if _fits_scale(objective) else _SQUAREM_STEPS) if method == "squarem" else 200
     if chunk is None:  # small batches keep each while-loop short and the Jacobians in cache
         chunk = 64 if method == "squarem" else 1000
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
@@ -274,16 +295,16 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     cfg = SolverConfig(refine=None, refine_steps=0, finish=None, max_steps=int(max_steps), polish=0,
                        ftol=float(ftol), xtol=float(xtol))
 
-    def solve_chunk(U: np.ndarray, w: np.ndarray, iters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(theta (G, S, p), f (G, S), done (G, S)) of the refits of one chunk."""
+    def solve_chunk(U: np.ndarray, w: np.ndarray, iters: int) -> tuple[np.ndarray, ...]:
+        """(theta (G, S, p), f (G, S), done (G, S), steps (G, S)) of the refits of one chunk."""
         if method == "squarem":
             o = _solver.refit(law, objective, U, d.X, d.y, w, fixed_mask, iters=int(iters), ftol=float(ftol))
-            return o["theta"], o["f"], o["done"]
+            return o["theta"], o["f"], o["done"], o["steps"]
         o = _solver.solve(law, objective, cfg, U, d.X, d.y, w, fixed_mask, share_x=True)
-        return o["refined_theta"], o["refined_f"], o["refined_done"]
+        return o["refined_theta"], o["refined_f"], o["refined_done"], o["refined_steps"]
 
-    # SQUAREM refits run in passes: every resample takes the first pass's iterations; only those not
-    # yet converged go on, repacked into full chunks, from where they stopped. A batched while-loop runs
+    # SQUAREM refits run in passes: every refit takes the first pass's iterations; only those not
+    # yet converged go on, repacked into full batches, from where they stopped. A batched while-loop runs
     # until its slowest member stops, so one pass of max_steps costs every chunk its slowest resample's
     # count; on Epoch's runs the Huber refits need 7 iterations at the median but 17 at a chunk's max.
     if method == "squarem":
@@ -294,10 +315,16 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     else:
         schedule = [int(max_steps)]
 
-    def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        B, S = weights.shape[0], theta0.shape[0]
-        th_all = np.broadcast_to(theta0, (B,) + theta0.shape).copy()
-        f_all, done_all = np.full((B, S), np.inf), np.zeros((B, S), dtype=bool)
+    def refit(weights: np.ndarray, label: str) -> tuple[np.ndarray, ...]:
+        B, S, p = weights.shape[0], theta0.shape[0], theta0.shape[1]
+        # every (resample, start) pair is its own refit, so a pass repacks only the pairs not yet
+        # converged (a resample with one slow start does not carry its finished ones along); batches
+        # of ``chunk`` pairs, one start each (one compilation whatever ``starts`` is)
+        th_all = np.broadcast_to(theta0, (B, S, p)).reshape(B * S, p).copy()
+        f_all, done_all = np.full(B * S, np.inf), np.zeros(B * S, dtype=bool)
+        steps_all = np.zeros(B * S, dtype=np.int64)
+        of = np.repeat(np.arange(B), S)  # the resample of each pair
+        batch = int(chunk)
         bar = None
         if progress is not False and B > int(chunk):
             try:
@@ -306,22 +333,29 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
                 bar = tqdm(total=B, desc=label, unit="resample", disable=None if progress is None else not progress)
             except ImportError:  # pragma: no cover
                 pass
-        pending = np.arange(B)
+        pending = np.arange(B * S)
+        finished = np.zeros(B, dtype=bool)
         for k, iters in enumerate(schedule):
-            for lo in range(0, len(pending), int(chunk)):
-                idx = pending[lo:lo + int(chunk)]
-                pad = np.concatenate([idx, np.full(int(chunk) - len(idx), idx[0])]) if len(schedule) > 1 else idx
-                th, f, done = solve_chunk(th_all[pad], weights[pad], iters)
+            for lo in range(0, len(pending), batch):
+                idx = pending[lo:lo + batch]
+                pad = np.concatenate([idx, np.full(batch - len(idx), idx[0])]) if len(schedule) > 1 else idx
+                th, f, done, steps = solve_chunk(th_all[pad][:, None, :], weights[of[pad]], iters)
                 m = len(idx)
-                th_all[idx], f_all[idx], done_all[idx] = th[:m], f[:m], np.asarray(done[:m], dtype=bool)
-            left = ~np.all(done_all[pending] | ~np.isfinite(f_all[pending]), axis=1)
+                th_all[idx], f_all[idx] = th[:m, 0], f[:m, 0]
+                done_all[idx] = np.asarray(done[:m, 0], dtype=bool)
+                steps_all[idx] += np.asarray(steps[:m, 0], dtype=np.int64)
+            pending = pending[~(done_all[pending] | ~np.isfinite(f_all[pending]))]
             if bar is not None:
-                bar.update(int(np.sum(~left)) if k < len(schedule) - 1 else len(pending))
-            pending = pending[left]
+                now = np.ones(B, dtype=bool)
+                now[of[pending]] = False
+                bar.update(int(np.sum(now & ~finished)) if k < len(schedule) - 1 else int(np.sum(~finished)))
+                finished = now
             if not len(pending):
                 break
         if bar is not None:
             bar.close()
+        th_all, f_all = th_all.reshape(B, S, p), f_all.reshape(B, S)
+        done_all, steps_all = done_all.reshape(B, S), steps_all.reshape(B, S)
         j = np.argmin(np.where(np.isfinite(f_all), f_all, np.inf), axis=1)
         pick = np.arange(B)
         th, fj = th_all[pick, j], f_all[pick, j]
@@ -331,9 +365,9 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
             good &= conv
         thetas, objs = np.full((B, theta0.shape[1]), np.nan), np.full(B, np.nan)
         thetas[good], objs[good] = th[good], fj[good]
-        return thetas, objs, conv & good
+        return thetas, objs, conv & good, steps_all[pick, j]
 
-    thetas, objs, converged = refit(W, "bootstrap")
+    thetas, objs, converged, steps = refit(W, "bootstrap")
     usable = np.all(np.isfinite(thetas), axis=1) & np.isfinite(objs)
     n_failed = int(np.sum(~usable))
     n_unconv = int(np.sum(usable & ~converged))
@@ -345,7 +379,7 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     jk = None
     if bca:
         J = np.ones((n_units, n_units)) - np.eye(n_units)
-        jk, _, _ = refit(J[:, unit_of] * d.w[None, :], "jackknife")
+        jk, _, _, _ = refit(J[:, unit_of] * d.w[None, :], "jackknife")
     rule = f"ftol={ftol:g}" + (f", xtol={xtol:g}" if method == "lm" else "")
     notes = ((f"{n_unconv} of {n} refits stopped at max_steps={max_steps} before meeting {rule}; they are kept "
               f"(require_converged=True drops them)",) if n_unconv else ()) + (
@@ -354,7 +388,8 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
     for msg in warns:
         warnings.warn(f"bootstrap: {msg}", UserWarning, stacklevel=2)
     return Bootstrap(fit=fit, draws=thetas, objectives=objs, unit=unit, seed=int(seed), n_failed=n_failed,
-                     jackknife=jk, notes=notes, warnings=tuple(warns), converged=converged)
+                     jackknife=jk, notes=notes, warnings=tuple(warns), converged=converged,
+                     steps=steps)
 
 
 __all__ = ["Bootstrap", "bootstrap", "bootstrap_from_dict"]
