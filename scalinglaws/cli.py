@@ -793,16 +793,16 @@ def _run_demo(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- plot
 #: kind -> one line for --help (the order of the list there)
 PLOT_KINDS = {
-    "fit": "loss vs training FLOPs: runs coloured by N, fitted curves, compute-optimal loss",
-    "isoflop": "loss vs N per budget: Approach-2 parabolas and minima, fitted profiles, optima",
-    "frontier": "compute-optimal N* and D* vs FLOPs beside Hoffmann et al. 2022",
-    "tokens_per_param": "compute-optimal D*/N* vs FLOPs beside Hoffmann, Epoch and Kaplan",
+    "fit": "loss vs FLOPs: runs coloured by N, fitted curves, optimal loss",
+    "isoflop": "loss vs N per budget: Approach-2 parabolas, fitted profiles",
+    "frontier": "compute-optimal N* and D* vs FLOPs beside Hoffmann et al.",
+    "tokens_per_param": "optimal D*/N* vs FLOPs beside Hoffmann, Epoch and Kaplan",
     "residuals": "residuals of the fit vs FLOPs or N (--against flops|params)",
     "loss_frontier": "compute-optimal loss L*(C) with its bootstrap band (--level)",
-    "pairs": "pairwise scatter and histograms of the bootstrap draws (--params)",
+    "pairs": "pairwise scatter and histograms of the bootstrap draws",
     "inference_frontier": "accuracy vs training + serving FLOPs per model size (--sizes)",
-    "gain_vs_queries": "accuracy gain of --small over --large models vs queries served",
-    "architecture_pareto": "loss vs decode throughput of candidate architectures (--arch)",
+    "gain_vs_queries": "accuracy gain of --small over --large models vs queries",
+    "architecture_pareto": "loss vs decode throughput of the candidates (--arch)",
 }
 #: kind -> what it needs besides FIT_JSON (the second column of --help's list)
 PLOT_NEEDS = {
@@ -843,6 +843,7 @@ scalinglaws plot fit.json runs.csv --kind loss_frontier --level 0.95 -o loss_fro
 scalinglaws plot fit.json --kind pairs --params E A alpha -o pairs.png
 scalinglaws plot fit.json --kind inference_frontier --link link.json --queries 1e9 \\
     --tokens-per-query 1000 --sizes 1e9 8e9 7e10 --flops-range 1e22 1e26 -o inference.png
+    # add --flops 1e25 --small 1e9 8e9 --large 7e10 to mark where smaller models win at 1e25
 scalinglaws plot fit.json --kind gain_vs_queries --link link.json --flops 1e25 \\
     --small 1e9 8e9 --large 7e10 --tokens-per-query 1000 -o gain.png
 scalinglaws plot fit.json --kind architecture_pareto --flops 1e22 --hardware H100 --batch 32 \\
@@ -871,7 +872,8 @@ scalinglaws plot fit.json --kind architecture_pareto --flops 1e22 --hardware H10
     p.add_argument("--sizes", type=_positive, nargs="+", default=None, metavar="N",
                    help="inference_frontier: model sizes drawn one line each (default: none, the any-N optimum only)")
     p.add_argument("--small", type=_positive, nargs="+", default=None, metavar="N",
-                   help="gain_vs_queries: the smaller model sizes")
+                   help="gain_vs_queries: the smaller model sizes (inference_frontier: with --large and --flops, "
+                        "marks that budget with the query volume above which the smaller win)")
     p.add_argument("--large", type=_positive, nargs="+", default=None, metavar="N",
                    help="gain_vs_queries: the larger model sizes (each above every --small)")
     p.add_argument("--queries-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=(1e4, 1e12),
@@ -982,7 +984,12 @@ def _draw(args: argparse.Namespace, sl: Any, plot: Any, kind: str, fit: Any, bs:
         fr = sl.optimize.frontier(fit, _accuracy_model(args), total_flops=np.geomspace(*flops_range, 40),
                                   queries=args.queries, sizes=args.sizes, samples=args.samples,
                                   tokens_per_sample=args.tokens_per_query)
-        plot.inference_frontier(fr, ax=ax)
+        cmp = None
+        if args.small and args.large and args.flops is not None:  # mark that budget's crossover
+            cmp = sl.smaller_vs_larger(fit, _accuracy_model(args), small=args.small, large=args.large,
+                                       total_flops=args.flops, queries=np.geomspace(*args.queries_range, 25),
+                                       samples=args.samples, tokens_per_sample=args.tokens_per_query)
+        plot.inference_frontier(fr, ax=ax, comparison=cmp)
     elif kind == "gain_vs_queries":
         cmp = sl.smaller_vs_larger(fit, _accuracy_model(args), small=args.small, large=args.large,
                                    total_flops=args.flops, queries=np.geomspace(*args.queries_range, 25),

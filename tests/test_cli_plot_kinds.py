@@ -178,6 +178,16 @@ def test_inference_frontier(work, drawn):
     assert np.nanmin(acc) >= 0 and np.nanmax(acc) <= 1
 
 
+def test_inference_frontier_marks_the_comparison_budget(work, drawn):
+    _plot(work, "inference_frontier", "--link", str(work["link"]), "--queries", "1e9", "--tokens-per-query", "1000",
+          "--samples", "1", "4", "16", "--flops-range", "1e20", "1e24", "--flops", "1e23", "--small", "1e8", "1e9",
+          "--large", "1e10", "--queries-range", "1e5", "1e10")
+    ax = _main_ax(drawn[-1])
+    (mark,) = [ln for ln in ax.lines if ln.get_linestyle() == "-."]
+    assert mark.get_xdata()[0] == pytest.approx(1e23, rel=1e-12)
+    assert mark.get_label().startswith("1e+23 FLOPs: ")
+
+
 def test_gain_vs_queries(work, drawn):
     _plot(work, "gain_vs_queries", "--link", str(work["link"]), "--flops", "1e23", "--small", "1e8", "1e9",
           "--large", "1e10", "--tokens-per-query", "1000", "--samples", "1", "4", "16",
