@@ -400,7 +400,7 @@ scalinglaws optimize fit.json --flops 5.76e23
 scalinglaws optimize fit.json --flops 1e21 --flops 1e22 --flops 1e23
 scalinglaws optimize fit.json --flops 1e21 1e22 1e23 --json
 scalinglaws optimize fit.json --flops 1e24 --queries 1e9 --tokens-per-query 2000
-scalinglaws optimize fit.json --flops 1e25 --queries 1e9 --tokens-per-query 1000 \
+scalinglaws optimize fit.json --flops 1e25 --queries 1e9 --tokens-per-query 1000 \\
     --link link.json --coverage-exponent -0.45
 
 With --queries Q and --tokens-per-query T, each budget is a TOTAL budget that also pays
@@ -417,10 +417,10 @@ tied_embeddings, name) or repeated --arch d_model=...,n_layers=...,..., the arch
 chosen too: each has its own N and per-query FLOPs (prefill and decode apart, with the
 attention term); without --link the lowest-loss one is chosen (one sample per query):
 
-scalinglaws optimize fit.json --flops 1e23 --queries 1e10 --tokens-per-query 1000 \
-    --arch name=mha,d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \
+scalinglaws optimize fit.json --flops 1e23 --queries 1e10 --tokens-per-query 1000 \\
+    --arch name=mha,d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \\
     --arch name=small,d_model=1024,n_layers=16,ffn_size=4096,n_heads=16,vocab_size=32000
-scalinglaws optimize fit.json --dollars 5e4 --queries 1e9 --tokens-per-query 1000 \
+scalinglaws optimize fit.json --dollars 5e4 --queries 1e9 --tokens-per-query 1000 \\
     --architecture archs.json --hardware H100 --price-per-hour 2 --batch 64
 
 With --dollars (instead of --flops) the budget is in dollars: training at --train-utilization
@@ -431,8 +431,26 @@ KV cache pays: a model, not a measurement).
     p.add_argument("--flops", type=_positive, action="extend", nargs="+", default=None, metavar="C",
                    help="training budget(s) in FLOPs, e.g. 5.76e23 (repeatable; several per flag allowed); required "
                         "unless --dollars")
+    _add_accuracy_options(p)
+    _add_arch_options(p, "a JSON list of candidate architectures: choose the architecture with N, D (and k)")
+    p.add_argument("--dollars", type=_positive, action="extend", nargs="+", default=None, metavar="USD",
+                   help="with --architecture/--arch: total budget(s) in dollars instead of --flops (training at "
+                        "--train-utilization of the peak, decode on the roofline)")
+    _add_hardware_options(p, "with --dollars: ")
+    p.add_argument("--train-utilization", type=_positive, default=0.4, metavar="U",
+                   help="with --dollars: training FLOP/s as a share of the peak (default 0.4)")
+    p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
+                   help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
+                        "N -o FIT_JSON' (compute-optimal and --queries allocations)")
+    _add_common(p)
+    p.set_defaults(func=_run_optimize)
+
+
+def _add_accuracy_options(p: argparse.ArgumentParser, queries_help: str | None = None) -> None:
+    """--queries, --tokens-per-query and the accuracy model's options (shared by optimize and plot)."""
     p.add_argument("--queries", type=_positive, default=None, metavar="Q",
-                   help="lifetime queries to serve; makes each --flops a total (training + inference) budget")
+                   help=queries_help or "lifetime queries to serve; makes each --flops a total (training + "
+                                        "inference) budget")
     p.add_argument("--tokens-per-query", type=_positive, default=None, metavar="T",
                    help="generated tokens per query (with --queries); with --link: tokens per sample")
     p.add_argument("--link", default=None, metavar="LINK_JSON",
@@ -443,27 +461,33 @@ KV cache pays: a model, not a measurement).
                    help="with --link: per-problem success ~ Beta(p KAPPA, (1 - p) KAPPA)")
     p.add_argument("--samples", type=_positive, action="extend", nargs="+", default=None, metavar="K",
                    help="with --link: candidate samples per query (default every integer from 1 to 2**20)")
-    p.add_argument("--architecture", metavar="ARCHS_JSON", default=None,
-                   help="a JSON list of candidate architectures: choose the architecture with N, D (and k)")
+
+
+def _add_arch_options(p: argparse.ArgumentParser, architecture_help: str) -> None:
+    """--architecture FILE and repeated --arch (read by :func:`_architectures`; shared by optimize and plot)."""
+    p.add_argument("--architecture", metavar="ARCHS_JSON", default=None, help=architecture_help)
     p.add_argument("--arch", type=_arch_spec, action="append", default=None, metavar="KEY=VALUE,...",
                    help="one candidate architecture, e.g. d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,"
                         "n_kv_heads=8,vocab_size=32000,name=gqa (repeatable)")
-    p.add_argument("--dollars", type=_positive, action="extend", nargs="+", default=None, metavar="USD",
-                   help="with --architecture/--arch: total budget(s) in dollars instead of --flops (training at "
-                        "--train-utilization of the peak, decode on the roofline)")
+
+
+def _add_hardware_options(p: argparse.ArgumentParser, prefix: str) -> None:
+    """--hardware, --price-per-hour, --batch (shared by optimize and plot; ``prefix`` says when they apply)."""
     p.add_argument("--hardware", default="H100", metavar="NAME",
-                   help="with --dollars: accelerator preset (A100-40GB, A100-80GB, H100, H200; default H100)")
+                   help=f"{prefix}accelerator preset (A100-40GB, A100-80GB, H100, H200; default H100)")
     p.add_argument("--price-per-hour", type=_positive, default=None, metavar="USD",
-                   help="with --dollars: price of one accelerator-hour")
+                   help=f"{prefix}price of one accelerator-hour")
     p.add_argument("--batch", type=_count, default=1, metavar="B",
-                   help="with --dollars: sequences decoded together (default 1)")
-    p.add_argument("--train-utilization", type=_positive, default=0.4, metavar="U",
-                   help="with --dollars: training FLOP/s as a share of the peak (default 0.4)")
-    p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
-                   help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
-                        "N -o FIT_JSON' (compute-optimal and --queries allocations)")
-    _add_common(p)
-    p.set_defaults(func=_run_optimize)
+                   help=f"{prefix}sequences decoded together (default 1)")
+
+
+def _accuracy_model(args: argparse.Namespace) -> Any:
+    """The accuracy model of --link (with --coverage-exponent / --concentration), or None without --link."""
+    sl = _sl()
+    if args.link is None:
+        return None
+    return sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
+                                             concentration=args.concentration)
 
 
 def _architectures(args: argparse.Namespace) -> list[Any]:
@@ -518,9 +542,7 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
             raise sl.LawError("--architecture/--arch need --queries and --tokens-per-query (each architecture's "
                               "serving cost is what sets them apart).", rule="missing option")
         if args.link is not None:
-            model: Any = sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link),
-                                                           coverage_exponent=args.coverage_exponent,
-                                                           concentration=args.concentration)
+            model: Any = _accuracy_model(args)
             samples = args.samples
         else:
             model, samples = None, [1.0]
@@ -538,8 +560,7 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
         if args.queries is None:
             raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
                               rule="missing option")
-        model = sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
-                                         concentration=args.concentration)
+        model = _accuracy_model(args)
         return [sl.best_config(fit, total_flops=float(c), queries=args.queries, accuracy_model=model,
                                tokens_per_sample=args.tokens_per_query, samples=args.samples) for c in flops]
     if args.queries is not None:
@@ -557,21 +578,52 @@ _ARCH_CONFIG_FIELDS = ("budget", "total", "queries", "params", "tokens", "tokens
                        "inference_share")
 
 
-def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
-    from .fitting.bootstrap import bootstrap_from_dict
+def _refit_command(fit_json: str, n: int) -> str:
+    """The 'scalinglaws fit ... --bootstrap N -o FIT_JSON' command that remakes ``fit_json`` with draws:
+    the runs file, law, column mapping, exclusions, dropped losses and objective saved in it."""
+    import shlex
 
-    saved = json.loads(Path(args.fit_json).read_text()).get("bootstrap")
-    if saved is None or "draws" not in saved:
-        raise _UsageError(f"{PROG} optimize: --bootstrap needs draws saved in {args.fit_json}; make it with "
-                          f"'scalinglaws fit RUNS --bootstrap {args.bootstrap} -o {args.fit_json}'.")
-    if args.bootstrap > len(saved["draws"]):
+    d = json.loads(Path(fit_json).read_text())
+    rr = d.get("read_runs") or {}
+    cmd = [PROG, "fit", rr.get("path") or "RUNS_FILE"]
+    law = (d.get("law") or {}).get("name")
+    if law and law != "chinchilla":
+        cmd += ["--law", law]
+    for canon, user in (rr.get("columns") or {}).items():
+        cmd += ["--column", f"{canon}={user}"]
+    for col in rr.get("exclude") or ():
+        cmd += ["--exclude", col]
+    if rr.get("drop_highest_loss"):
+        cmd += ["--drop-highest-loss", str(rr["drop_highest_loss"])]
+    obj = d.get("objective") or {}
+    if obj.get("name") and obj["name"] != "huber":
+        cmd += ["--objective", obj["name"]]
+    if obj.get("delta") is not None and obj["delta"] != 1e-3:
+        cmd += ["--delta", f"{obj['delta']:g}"]
+    return " ".join(shlex.quote(c) for c in [*cmd, "--bootstrap", str(n), "-o", fit_json])
+
+
+def _no_draws(verb: str, fit_json: str, n: int = 200) -> _UsageError:
+    """The usage error for a fit file without bootstrap draws, with the command that makes them."""
+    return _UsageError(f"{PROG} {verb}: {fit_json} holds no bootstrap draws (saved by 'fit --bootstrap N -o'); "
+                       f"make them with: {_refit_command(fit_json, n)}")
+
+
+def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
+    import dataclasses
+
+    from .fitting.bootstrap import load_bootstrap
+
+    bs = load_bootstrap(args.fit_json, fit)
+    if bs is None:
+        raise _no_draws("optimize --bootstrap", args.fit_json, args.bootstrap)
+    if args.bootstrap > len(bs.draws):
         raise _UsageError(f"{PROG} optimize: --bootstrap {args.bootstrap} but {args.fit_json} holds only "
-                          f"{len(saved['draws'])} draws.")
+                          f"{len(bs.draws)} draws.")
     if args.link is not None:
         raise _UsageError(f"{PROG} optimize: --bootstrap with --link is not supported yet; intervals are "
                           "computed for compute-optimal and --queries allocations.")
-    saved = dict(saved, draws=saved["draws"][:args.bootstrap], objectives=saved["objectives"][:args.bootstrap])
-    return bootstrap_from_dict(fit, saved)
+    return dataclasses.replace(bs, draws=bs.draws[:args.bootstrap], objectives=bs.objectives[:args.bootstrap])
 
 
 def _law_name(fit: Any) -> str:
@@ -739,31 +791,96 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- plot
-PLOT_KINDS = ("fit", "isoflop", "frontier")
+#: kind -> one line for --help (the order of the list there)
+PLOT_KINDS = {
+    "fit": "loss vs FLOPs: runs coloured by N, fitted curves, optimal loss",
+    "isoflop": "loss vs N per budget: Approach-2 parabolas, fitted profiles",
+    "frontier": "compute-optimal N* and D* vs FLOPs beside Hoffmann et al.",
+    "tokens_per_param": "optimal D*/N* vs FLOPs beside Hoffmann, Epoch and Kaplan",
+    "residuals": "residuals of the fit vs FLOPs or N (--against flops|params)",
+    "loss_frontier": "compute-optimal loss L*(C) with its bootstrap band (--level)",
+    "pairs": "pairwise scatter and histograms of the bootstrap draws",
+    "inference_frontier": "accuracy vs training + serving FLOPs per model size (--sizes)",
+    "gain_vs_queries": "accuracy gain of --small over --large models vs queries",
+    "architecture_pareto": "loss vs decode throughput of the candidates (--arch)",
+}
+#: kind -> what it needs besides FIT_JSON (the second column of --help's list)
+PLOT_NEEDS = {
+    "fit": "RUNS_FILE", "isoflop": "RUNS_FILE", "frontier": "fit only", "tokens_per_param": "fit only",
+    "residuals": "RUNS_FILE", "loss_frontier": "draws [RUNS_FILE]", "pairs": "draws",
+    "inference_frontier": "--link --queries", "gain_vs_queries": "--link --flops", "architecture_pareto": "--flops",
+}
 STYLES = ("default", "paper")
+_NEEDS_RUNS = ("fit", "isoflop", "residuals")
+_NEEDS_DRAWS = ("loss_frontier", "pairs")
 
 
 def _add_plot(sub: Any) -> None:
-    p = _verb(sub, "plot", "plot a saved fit against runs",
-              "Draw a saved fit: 'fit' (loss vs training FLOPs, runs coloured by N, fitted curves),\n"
-              "'isoflop' (loss vs N per budget group, coloured by budget, Approach-2 parabolas and\n"
-              "minima, fitted profiles and optima) or 'frontier'\n"
-              "(compute-optimal N* and D* vs FLOPs beside Hoffmann et al. 2022; needs no runs).\n"
+    w1, w2 = max(map(len, PLOT_KINDS)), max(map(len, PLOT_NEEDS.values()))
+    kinds = "\n".join(f"  {k:<{w1}}  {PLOT_NEEDS[k]:<{w2}}  {v}" for k, v in PLOT_KINDS.items())
+    p = _verb(sub, "plot", "draw a figure of a saved fit (--kind, see --help)",
+              "Draw one figure of a fit saved by 'scalinglaws fit -o FIT_JSON' (--kind KIND; what it needs\n"
+              "besides FIT_JSON; what it draws):\n\n" + kinds + "\n\n"
               "The file type follows the name given to -o (.png, .pdf, .svg, ...). RUNS_FILE is read\n"
               "as 'fit -o' read it: its saved column mapping (unless --column is given) and its\n"
-              "--drop-highest-loss.",
+              "--drop-highest-loss. loss_frontier and pairs read the bootstrap draws saved by\n"
+              "'scalinglaws fit RUNS --bootstrap N -o FIT_JSON'. inference_frontier and gain_vs_queries\n"
+              "take the accuracy model of 'scalinglaws optimize' (--link LINK_JSON, a loss -> per-sample\n"
+              "success fit such as 'scalinglaws fit evals.csv --law sigmoid_link -o link.json', with\n"
+              "--coverage-exponent or --concentration, --samples); architecture_pareto takes its\n"
+              "candidates (--arch, --architecture) and --hardware, --batch, --price-per-hour.\n"
+              "Not a kind: adaptive_vs_uniform (samples per difficulty bin, plot.adaptive_vs_uniform) draws\n"
+              "measured accuracy-vs-samples curves per difficulty bin, which neither a loss fit nor these\n"
+              "options hold; draw it from Python with curves from sl.evals.aggregate_samples.",
               """
 scalinglaws plot fit.json runs.csv -o fit.png
 scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.pdf
 scalinglaws plot fit.json --kind frontier --flops-range 1e19 1e26 -o frontier.png
+scalinglaws plot fit.json --kind tokens_per_param --flops-range 1e19 1e26 -o tpp.png
+scalinglaws plot fit.json runs.csv --kind residuals --against params -o residuals.png
+scalinglaws fit runs.csv --bootstrap 200 -o fit.json     # saves the draws the next two read
+scalinglaws plot fit.json runs.csv --kind loss_frontier --level 0.95 -o loss_frontier.png
+scalinglaws plot fit.json --kind pairs --params E A alpha -o pairs.png
+scalinglaws plot fit.json --kind inference_frontier --link link.json --queries 1e9 \\
+    --tokens-per-query 1000 --sizes 1e9 8e9 7e10 --flops-range 1e22 1e26 -o inference.png
+    # add --flops 1e25 --small 1e9 8e9 --large 7e10 to mark where smaller models win at 1e25
+scalinglaws plot fit.json --kind gain_vs_queries --link link.json --flops 1e25 \\
+    --small 1e9 8e9 --large 7e10 --tokens-per-query 1000 -o gain.png
+scalinglaws plot fit.json --kind architecture_pareto --flops 1e22 --hardware H100 --batch 32 \\
+    --arch d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \\
+    --arch d_model=1536,n_layers=24,ffn_size=6144,n_heads=24,n_kv_heads=8,vocab_size=32000 -o pareto.png
 """)
     p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
     p.add_argument("runs_file", metavar="RUNS_FILE", nargs="?", default=None,
-                   help="the runs to show (needed for --kind fit and isoflop)")
-    p.add_argument("--kind", choices=PLOT_KINDS, default="fit", help="which plot (default: fit)")
+                   help="the runs to show (needed for --kind " + ", ".join(_NEEDS_RUNS) + "; optional for "
+                        "loss_frontier)")
+    p.add_argument("--kind", choices=tuple(PLOT_KINDS), default="fit", metavar="KIND",
+                   help="which figure (default: fit): " + ", ".join(PLOT_KINDS))
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="image file to write, e.g. out.png")
-    p.add_argument("--flops-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=(1e18, 1e25),
-                   help="budgets spanned by --kind frontier (default: 1e18 1e25)")
+    p.add_argument("--flops-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=None,
+                   help="budgets spanned by frontier, tokens_per_param and inference_frontier (default: 1e18 1e25), "
+                        "and by loss_frontier (default: from the runs, else 1e18 1e25)")
+    p.add_argument("--against", choices=("flops", "params"), default="flops",
+                   help="residuals: the x axis, training FLOPs or parameters N (default: flops)")
+    p.add_argument("--level", type=_number, default=0.9, metavar="P",
+                   help="loss_frontier: the band's level; pairs: the histograms' interval, in (0, 1) (default 0.9)")
+    p.add_argument("--params", nargs="+", default=None, metavar="NAME",
+                   help="pairs: the parameters to draw, at least two (default: all of the law's)")
+    p.add_argument("--flops", type=_positive, default=None, metavar="C",
+                   help="gain_vs_queries: the total (training + serving) budget; architecture_pareto: the training "
+                        "budget, D = C / (6 N) per candidate (N with embeddings)")
+    p.add_argument("--sizes", type=_positive, nargs="+", default=None, metavar="N",
+                   help="inference_frontier: model sizes drawn one line each (default: none, the any-N optimum only)")
+    p.add_argument("--small", type=_positive, nargs="+", default=None, metavar="N",
+                   help="gain_vs_queries: the smaller model sizes (inference_frontier: with --large and --flops, "
+                        "marks that budget with the query volume above which the smaller win)")
+    p.add_argument("--large", type=_positive, nargs="+", default=None, metavar="N",
+                   help="gain_vs_queries: the larger model sizes (each above every --small)")
+    p.add_argument("--queries-range", type=_positive, nargs=2, metavar=("LOW", "HIGH"), default=(1e4, 1e12),
+                   help="gain_vs_queries: query volumes spanned (default: 1e4 1e12)")
+    _add_accuracy_options(p, queries_help="inference_frontier: lifetime queries served at every budget")
+    _add_arch_options(p, "architecture_pareto: a JSON list of candidate architectures (as 'optimize --architecture')")
+    _add_hardware_options(p, "architecture_pareto: ")
     p.add_argument("--style", choices=STYLES, default="default",
                    help="'paper': one column wide (3.3 in), the colour-blind-safe Okabe-Ito palette, 7.5-9 pt text, "
                         "fonts embedded; pair it with -o fig.pdf or fig.svg for vector output (default: default)")
@@ -772,17 +889,54 @@ scalinglaws plot fit.json --kind frontier --flops-range 1e19 1e26 -o frontier.pn
     p.set_defaults(func=_run_plot)
 
 
+def _plot_usage(args: argparse.Namespace) -> None:
+    """Usage errors of plot found before any work (which options each kind needs)."""
+    kind, need = args.kind, []
+    if kind in _NEEDS_RUNS and args.runs_file is None:
+        raise _UsageError(f"{PROG} plot: --kind {kind} needs RUNS_FILE (the runs to draw); "
+                          f"only --kind {', '.join(k for k in PLOT_KINDS if k not in _NEEDS_RUNS)} work without it.")
+    if args.flops_range is not None and not args.flops_range[0] < args.flops_range[1]:
+        lo, hi = args.flops_range
+        raise _UsageError(f"{PROG} plot: --flops-range LOW HIGH needs LOW < HIGH, got {lo:g} {hi:g}.")
+    if not 0 < args.level < 1:
+        raise _UsageError(f"{PROG} plot: --level must be in (0, 1), got {args.level:g}.")
+    if kind in ("inference_frontier", "gain_vs_queries"):
+        if args.link is None:
+            need.append("--link LINK_JSON (a loss -> per-sample success fit, e.g. 'scalinglaws fit evals.csv "
+                        "--law sigmoid_link -o link.json')")
+        if args.tokens_per_query is None:
+            need.append("--tokens-per-query T (tokens per sample)")
+    if kind == "inference_frontier" and args.queries is None:
+        need.append("--queries Q")
+    if kind == "gain_vs_queries":
+        need += [o for o, v in (("--flops C (the total budget)", args.flops), ("--small N [N ...]", args.small),
+                                ("--large N [N ...]", args.large)) if v is None]
+        lo, hi = args.queries_range
+        if not lo < hi:
+            raise _UsageError(f"{PROG} plot: --queries-range LOW HIGH needs LOW < HIGH, got {lo:g} {hi:g}.")
+    if kind == "architecture_pareto":
+        if args.architecture is None and not args.arch:
+            need.append("candidate architectures (--arch KEY=VALUE,... repeated, or --architecture ARCHS_JSON)")
+        if args.flops is None:
+            need.append("--flops C (the training budget of every candidate)")
+    if need:
+        raise _UsageError(f"{PROG} plot: --kind {kind} needs " + "; ".join(need) + ".")
+
+
 def _run_plot(args: argparse.Namespace) -> int:
     sl = _sl()
     from . import plot
+    from .fitting.bootstrap import load_bootstrap
 
     fit = sl.load_fit(args.fit_json)
-    if args.kind != "frontier" and args.runs_file is None:
-        raise _UsageError(f"{PROG} plot: --kind {args.kind} needs RUNS_FILE (the runs to draw); "
-                          f"only --kind frontier works from the fit alone.")
-    lo, hi = args.flops_range
-    if not lo < hi:
-        raise _UsageError(f"{PROG} plot: --flops-range LOW HIGH needs LOW < HIGH, got {lo:g} {hi:g}.")
+    _plot_usage(args)
+    kind = args.kind
+    bs = None
+    if kind in _NEEDS_DRAWS:
+        bs = load_bootstrap(args.fit_json, fit)
+        if bs is None:
+            raise _no_draws(f"plot --kind {kind}", args.fit_json)
+    flops_range = tuple(args.flops_range) if args.flops_range is not None else (1e18, 1e25)
     saved = json.loads(Path(args.fit_json).read_text()).get("read_runs") or {}
     if not args.column and not args.exclude and saved.get("columns"):
         args.column = list(saved["columns"].items())
@@ -796,15 +950,58 @@ def _run_plot(args: argparse.Namespace) -> int:
             _say(args, f"dropped the {saved['drop_highest_loss']} highest losses, as the fit did")
         paper = args.style == "paper"
         with plot.paper_style() if paper else contextlib.nullcontext():
-            fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
-            if args.kind == "fit":
-                plot.plot_fit(fit, runs, ax=ax)
-            elif args.kind == "isoflop":
-                plot.isoflop(runs, fit, ax=ax)
+            if kind == "pairs":
+                from matplotlib.figure import Figure
+
+                m = len(args.params) if args.params else len(fit.law.public_names)
+                fig = Figure(figsize=(1.9 * m + 0.6, 1.9 * m + 0.6), layout="constrained")
+                plot.posterior_pairs(bs, args.params, fig=fig, level=args.level)
             else:
-                plot.plot_frontier(fit, flops_range=(lo, hi), ax=ax)
+                fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
+                _draw(args, sl, plot, kind, fit, bs, runs, flops_range, ax)
             _save_figure(fig, Path(args.output), args, dpi=None if paper else 120)
     return 0
+
+
+def _draw(args: argparse.Namespace, sl: Any, plot: Any, kind: str, fit: Any, bs: Any, runs: Any,
+          flops_range: tuple[float, float], ax: Any) -> None:
+    """Draw --kind ``kind`` (all but pairs) on ``ax`` through the library."""
+    if kind == "fit":
+        plot.plot_fit(fit, runs, ax=ax)
+    elif kind == "isoflop":
+        plot.isoflop(runs, fit, ax=ax)
+    elif kind == "frontier":
+        plot.plot_frontier(fit, flops_range=flops_range, ax=ax)
+    elif kind == "tokens_per_param":
+        plot.plot_tokens_per_param(fit, flops_range=flops_range, ax=ax)
+    elif kind == "residuals":
+        plot.plot_residuals(fit, runs, ax=ax, against=args.against)
+    elif kind == "loss_frontier":
+        # the runs' span by default (plot_loss_frontier's), else --flops-range or its default
+        explicit = args.flops_range is not None or runs is None
+        plot.plot_loss_frontier(bs, runs, ax=ax, level=args.level, flops_range=flops_range if explicit else None)
+    elif kind == "inference_frontier":
+        fr = sl.optimize.frontier(fit, _accuracy_model(args), total_flops=np.geomspace(*flops_range, 40),
+                                  queries=args.queries, sizes=args.sizes, samples=args.samples,
+                                  tokens_per_sample=args.tokens_per_query)
+        cmp = None
+        if args.small and args.large and args.flops is not None:  # mark that budget's crossover
+            cmp = sl.smaller_vs_larger(fit, _accuracy_model(args), small=args.small, large=args.large,
+                                       total_flops=args.flops, queries=np.geomspace(*args.queries_range, 25),
+                                       samples=args.samples, tokens_per_sample=args.tokens_per_query)
+        plot.inference_frontier(fr, ax=ax, comparison=cmp)
+    elif kind == "gain_vs_queries":
+        cmp = sl.smaller_vs_larger(fit, _accuracy_model(args), small=args.small, large=args.large,
+                                   total_flops=args.flops, queries=np.geomspace(*args.queries_range, 25),
+                                   samples=args.samples, tokens_per_sample=args.tokens_per_query)
+        plot.gain_vs_queries(cmp, ax=ax)
+    elif kind == "architecture_pareto":
+        res = sl.optimize.architecture_search(fit, architectures=_architectures(args), total_flops=args.flops,
+                                              hardware=args.hardware, batch=args.batch,
+                                              price_per_hour=args.price_per_hour)
+        plot.architecture_pareto(res, ax=ax)
+    else:  # pragma: no cover (argparse's choices)
+        raise _UsageError(f"{PROG} plot: unknown --kind {kind!r}.")
 
 
 # --------------------------------------------------------------------------- report

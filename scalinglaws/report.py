@@ -69,7 +69,7 @@ class Report:
 # --------------------------------------------------------------------------- inputs
 def _load(fit_or_path: Any) -> tuple[Any, Any, dict[str, Any], str | None]:
     """(fit, bootstrap or None, the fit file's entries, fit file path or None)."""
-    from .fitting.bootstrap import Bootstrap, bootstrap_from_dict
+    from .fitting.bootstrap import Bootstrap, load_bootstrap
     from .fitting.result import Fit, load_fit
 
     if isinstance(fit_or_path, Bootstrap):
@@ -85,15 +85,7 @@ def _load(fit_or_path: Any) -> tuple[Any, Any, dict[str, Any], str | None]:
                        source=str(path), rule="invalid fit file")
     fit = load_fit(path)  # LawError naming the file when it is missing or not a fit
     d = json.loads(path.read_text())
-    bs = None
-    if isinstance(d.get("bootstrap"), dict) and "draws" in d["bootstrap"]:
-        try:
-            bs = bootstrap_from_dict(fit, d["bootstrap"])
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, ScalingLawsError):
-                raise
-            raise LawError(f"{path}: its 'bootstrap' entry is not readable ({exc}).", source=str(path),
-                           rule="invalid fit file") from None
+    bs = load_bootstrap(path, fit)  # None when the file holds no draws
     return fit, bs, d, str(path)
 
 

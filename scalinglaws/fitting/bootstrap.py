@@ -154,6 +154,32 @@ def bootstrap_from_dict(fit: Fit, d: Mapping[str, Any]) -> Bootstrap:
                      notes=tuple(d.get("notes", ())), warnings=tuple(d.get("warnings", ())))
 
 
+def load_bootstrap(path: Any, fit: Fit | None = None) -> Bootstrap | None:
+    """The :class:`Bootstrap` saved in a fit file by ``scalinglaws fit RUNS --bootstrap N -o FILE``
+    (``Bootstrap.to_dict(draws=True)`` under its ``"bootstrap"`` entry), or None when the file holds
+    no draws. ``fit``: the file's fit when already read (default: :func:`~scalinglaws.load_fit` of it).
+    Raises LawError naming the file when the entry is there but not readable."""
+    import json
+    from pathlib import Path
+
+    from .result import load_fit
+
+    path = Path(path)
+    if fit is None:
+        fit = load_fit(path)  # LawError naming the file when it is missing or not a fit
+    d = json.loads(path.read_text())
+    saved = d.get("bootstrap") if isinstance(d, dict) else None
+    if not (isinstance(saved, dict) and "draws" in saved):
+        return None
+    try:
+        return bootstrap_from_dict(fit, saved)
+    except LawError as exc:
+        raise LawError(f"{path}: {exc.message}", source=str(path), rule=exc.rule) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LawError(f"{path}: its 'bootstrap' entry is not readable ({exc}).", source=str(path),
+                       rule="invalid fit file") from None
+
+
 def _resample_counts(resamples: Any, n_units: int, unit: str) -> np.ndarray:
     """(n, n_units) draw counts from an (n, m) array of drawn unit positions."""
     R = np.asarray(resamples)
@@ -392,4 +418,4 @@ def bootstrap(fit: Fit, runs: Any, n: int = 1000, *, seed: int = 0, starts: int 
                      steps=steps)
 
 
-__all__ = ["Bootstrap", "bootstrap", "bootstrap_from_dict"]
+__all__ = ["Bootstrap", "bootstrap", "bootstrap_from_dict", "load_bootstrap"]
