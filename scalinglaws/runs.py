@@ -734,6 +734,7 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")
     _check_units(cols, where)
+    _check_6nd(cols, where)
     if not extra:
         _check_duplicates(cols, where)
     if derive:
@@ -791,6 +792,27 @@ def _check_units(cols: Mapping[str, np.ndarray], where: _Where) -> None:
             f"coefficients assume them): multiply the column by its unit (1e6, 1e9 or 1e12) before reading (in "
             f"pandas: df[{user!r}] *= 1e9, then read_runs(df, ...)) or write the values with a suffix "
             f"('{top:g}B'). Rule: {name} < {_power(floor)}.", UnitsWarning, stacklevel=3)
+
+
+def _check_6nd(cols: Mapping[str, np.ndarray], where: _Where) -> None:
+    """Warn when params, tokens and flops are all given and flops is off 6 * params * tokens by
+    more than a factor of ten in some row (units that differ, or a whole run's FLOPs beside a
+    checkpoint's tokens); C = 6ND counts every run's compute within tens of percent."""
+    if not all(c in cols for c in SCALE_COLUMNS) or not len(cols["flops"]):
+        return
+    n, d, c = cols["params"], cols["tokens"], cols["flops"]
+    with np.errstate(all="ignore"):
+        off = np.abs(np.log10(c) - np.log10(6.0 * n) - np.log10(d))
+    if not (bad := off > 1.0).any():
+        return
+    i = int(np.argmax(off))
+    ratio = float(c[i] / (6.0 * n[i] * d[i]))
+    warnings.warn(
+        f"{where.source}: {where.col('flops')} disagrees with 6 * params * tokens (C = 6ND) by more than a factor "
+        f"of 10 in {int(bad.sum())} of {len(c)} rows; the most in {where.row(i)[1]}: flops {_fmt(float(c[i]))} vs "
+        f"6ND {_fmt(float(6.0 * n[i] * d[i]))} (ratio {ratio:.3g}). Check the three columns' units, or whether "
+        f"flops is the whole run's while tokens is a checkpoint's; exclude=['flops'] (CLI: --exclude flops) derives "
+        f"it from params and tokens. Rule: |log10(flops / 6ND)| <= 1.", UnitsWarning, stacklevel=3)
 
 
 def _failing(chosen: Mapping[str, Any], data: Mapping, where: _Where, skip: set) -> list[str]:

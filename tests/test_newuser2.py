@@ -139,6 +139,34 @@ def test_observational_scaling_table_in_billions_warns():
     assert f"the largest, {float(sizes.max())!r}, is in row {int(np.argmax(sizes))})" in pm  # rows count from 0
 
 
+def test_flops_off_6nd_by_more_than_tenfold_warns(tmp_path):
+    """Muennighoff et al.'s datablations table (colpret_selected) holds each run's total FLOPs beside a
+    checkpoint's tokens: 6ND and flops differ by up to 2.8e5 there, and nothing said so."""
+    p = write(tmp_path, "params,tokens,flops,loss\n1e9,2e10,1.2e20,2.9\n1e9,1e10,1.2e20,3.0\n2e9,4e10,4.8e20,2.7\n")
+    with warnings.catch_warnings():  # rows 0 and 2 are exact, row 1 is off by 2x: within the rule
+        warnings.simplefilter("error", UnitsWarning)
+        sl.read_runs(p)
+    p = write(tmp_path, "params,tokens,flops,loss\n1e9,2e10,1.2e20,2.9\n1e9,1e8,1.2e20,3.0\n2e9,4e10,4.8e20,2.7\n")
+    with pytest.warns(UnitsWarning) as rec:
+        sl.read_runs(p)
+    m = str(rec[0].message)
+    assert m.startswith(f"{p}: column 'flops' disagrees with 6 * params * tokens")
+    assert "in 1 of 3 rows" in m and "row 1 (line 3)" in m and "ratio 200" in m  # 1.2e20 / (6 * 1e9 * 1e8)
+    assert "Rule: |log10(flops / 6ND)| <= 1" in m and "--exclude flops" in m
+    with warnings.catch_warnings():  # the advice: flops derived from params and tokens instead
+        warnings.simplefilter("error", UnitsWarning)
+        assert sl.read_runs(p, exclude=["flops"])["flops"][1] == pytest.approx(6e17, rel=1e-15)
+
+
+def test_datablations_flops_warn():
+    path = shared("colpret_selected", "datablations_losses.csv")
+    df = pd.read_csv(path)
+    with pytest.warns(UnitsWarning, match="disagrees with 6 \\* params \\* tokens"), pytest.raises(sl.DataError):
+        sl.read_runs(path, columns={"params": "num_params", "tokens": "token_num", "unique_tokens": "tokens_per_epoch"})
+    assert df.loc[0, "num_params"] == "2.8B"  # the file as published: row 0 is off by 2.8e5
+    assert df.loc[0, "flops"] / (6 * 2.8e9 * df.loc[0, "token_num"]) == pytest.approx(2.77e5, rel=1e-2)
+
+
 # ---- c: --by on the command line ------------------------------------------------------------------
 TRUE = {"small": dict(synthetic.EPOCH, E=2.1), "large": dict(synthetic.EPOCH, E=1.7)}
 
