@@ -292,7 +292,7 @@ scalinglaws fit runs.csv
 scalinglaws fit runs.csv --law chinchilla -o fit.json
 scalinglaws fit epoch.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest-loss 5
 scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
-scalinglaws fit gadre.csv -c params=params_N -c tokens=tokens_D -c loss=loss_c4_val --by dataset --shared alpha,beta
+scalinglaws fit runs.csv --by dataset --shared alpha,beta -o fits.json   # one law per dataset
 """)
     p.add_argument("runs_file", metavar="RUNS_FILE", help="table of runs (.csv, .tsv, .parquet, .jsonl, .json)")
     p.add_argument("--law", default="chinchilla",
