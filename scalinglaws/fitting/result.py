@@ -222,7 +222,8 @@ def load_fit(path: str | Path, *, law: Law | None = None, group: str | None = No
         if group is None or str(group) not in d["groups"]:
             what = (f"has no group {group!r}" if group is not None else "holds one fit per group")
             raise LawError(f"{path}: {what} (fit by {d['by']!r}; groups: {', '.join(map(repr, names))}); pick one "
-                           f"with load_fit(path, group={names[0]!r}) (CLI: scalinglaws optimize FIT_JSON --group {names[0]}).", source=str(path),
+                           f"with load_fit(path, group={names[0]!r}) (CLI: scalinglaws optimize FIT_JSON "
+                           f"--group {names[0]}).", source=str(path),
                            column=str(d["by"]), rule="group fits file", value=group)
         d = d["groups"][str(group)]
     elif group is not None:
