@@ -206,9 +206,9 @@ def _sl():
 
 
 # --------------------------------------------------------------------------- shared steps
-def _read(args: argparse.Namespace, path: str):
+def _read(args: argparse.Namespace, path: str, more: dict[str, str] | None = None):
     sl = _sl()
-    cols = _columns(getattr(args, "column", None))
+    cols = {**_columns(getattr(args, "column", None)), **(more or {})}
     _say(args, f"reading {path}...")
     runs = sl.read_runs(path, columns=cols or None, exclude=getattr(args, "exclude", None) or ())
     _say(args, f"read {len(runs):,} runs (columns: {', '.join(runs.names)})")
@@ -292,11 +292,19 @@ scalinglaws fit runs.csv
 scalinglaws fit runs.csv --law chinchilla -o fit.json
 scalinglaws fit epoch.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest-loss 5
 scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
+scalinglaws fit runs.csv --by dataset --shared alpha,beta -o fits.json   # one law per dataset
 """)
     p.add_argument("runs_file", metavar="RUNS_FILE", help="table of runs (.csv, .tsv, .parquet, .jsonl, .json)")
     p.add_argument("--law", default="chinchilla",
                    help="the law to fit (default: chinchilla); 'scalinglaws laws' lists them")
     _add_column_option(p)
+    p.add_argument("--by", metavar="COLUMN", default=None,
+                   help="fit one law per group of runs in one batched solve (sl.fit(..., by=...)): a canonical "
+                        "column (group, model, seed, ...) or a column of your file (read as 'group'), e.g. "
+                        "--by dataset; -o then saves every group's fit ('optimize --group NAME' picks one)")
+    p.add_argument("--shared", metavar="PARAM", action="append", default=None,
+                   help="with --by: a parameter shared by every group (repeatable, or comma-separated: "
+                        "--shared alpha,beta)")
     p.add_argument("--drop-highest-loss", type=_count, default=0, metavar="K",
                    help="drop the K runs with the highest loss before fitting (Epoch's convention; default 0)")
     p.add_argument("--objective", choices=OBJECTIVES, default="huber",
@@ -330,14 +338,17 @@ def _run_fit(args: argparse.Namespace) -> int:
     sl = _sl()
     law = sl.laws.law_from_name(args.law)
     objective = _objective(args)
+    by, more = _by_column(args)
     with _warnings_to_stderr():
-        runs = _read(args, args.runs_file)
+        runs = _read(args, args.runs_file, more)
         if args.drop_highest_loss:
             if args.drop_highest_loss >= len(runs):
                 raise _UsageError(f"{PROG} fit: --drop-highest-loss {args.drop_highest_loss} would drop all "
                                   f"{len(runs)} runs of {args.runs_file}.")
             runs = runs.drop_highest("loss", args.drop_highest_loss)
             _say(args, f"kept {len(runs):,} runs after dropping the highest losses")
+        if by is not None:
+            return _fit_groups(args, law, runs, objective, by, more)
         logs, boot_by = runs, None
         if args.min_fraction is not None:
             cw = sl.checkpoint_weights(runs, min_fraction=args.min_fraction)
@@ -386,6 +397,54 @@ def _run_fit(args: argparse.Namespace) -> int:
         if bt is not None:
             print()
             print(bt.report())
+    return 0
+
+
+def _by_column(args: argparse.Namespace) -> tuple[str | None, dict[str, str]]:
+    """(the canonical column to group by, extra --column mapping): --by dataset, a column of the
+    file that is not a canonical name, is read as 'group'."""
+    from .runs import CANONICAL_COLUMNS
+
+    shared = [s.strip() for item in args.shared or () for s in item.split(",") if s.strip()]
+    args.shared = shared
+    if args.by is None:
+        if shared:
+            raise _UsageError(f"{PROG} fit: --shared needs --by COLUMN (parameters shared by the groups of a column).")
+        return None, {}
+    single = [f for f, on in (("--bootstrap", args.bootstrap), ("--curvature", args.curvature),
+                              ("--backtest", args.backtest), ("--min-fraction", args.min_fraction is not None)) if on]
+    if single:
+        raise _UsageError(f"{PROG} fit: {' and '.join(single)} {'needs' if len(single) == 1 else 'need'} one fit, not "
+                          f"--by {args.by} (one fit per group): run {'it' if len(single) == 1 else 'them'} on one "
+                          "group's rows at a time.")
+    by = _unquote(args.by)
+    if by in CANONICAL_COLUMNS:
+        return by, {}
+    cols = _columns(args.column)
+    if "group" in cols and cols["group"] != by:
+        raise _UsageError(f"{PROG} fit: --by {by!r} reads that column as 'group', but --column group={cols['group']!r} "
+                          f"maps another one; use --by group, or drop one of the two.")
+    return "group", {"group": by}
+
+
+def _fit_groups(args: argparse.Namespace, law: Any, runs: Any, objective: Any, by: str, more: dict[str, str]) -> int:
+    sl = _sl()
+    _say(args, f"fitting law {law.name!r} per group of {runs.origin.get(by, by)!r}"
+               + (f" with {', '.join(args.shared)} shared" if args.shared else "") + "...")
+    t0 = time.perf_counter()
+    with _warnings_to_stderr():
+        fits = sl.fit(law, runs, objective=objective, by=by, shared=tuple(args.shared))
+    _say(args, f"fitted {len(fits)} groups in {time.perf_counter() - t0:.1f} s: total objective {fits.objective:.6g}")
+    d = fits.to_dict()
+    d["read_runs"] = {"path": str(Path(args.runs_file).resolve()), "columns": {**_columns(args.column), **more},
+                      "exclude": list(args.exclude or ()), "drop_highest_loss": int(args.drop_highest_loss)}
+    if args.output:
+        Path(args.output).write_text(json.dumps(d, indent=2, default=_json_default) + "\n")
+        _say(args, f"saved {len(fits)} group fits to {args.output} ('optimize {args.output} --group NAME' uses one)")
+    if args.json:
+        _print_json(d)
+    else:
+        print(fits.report())
     return 0
 
 
@@ -439,6 +498,8 @@ KV cache pays: a model, not a measurement).
     _add_hardware_options(p, "with --dollars: ")
     p.add_argument("--train-utilization", type=_positive, default=0.4, metavar="U",
                    help="with --dollars: training FLOP/s as a share of the peak (default 0.4)")
+    p.add_argument("--group", default=None, metavar="NAME",
+                   help="FIT_JSON holds fits per group ('scalinglaws fit --by COLUMN -o FIT_JSON'): use this group's")
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
                         "N -o FIT_JSON' (compute-optimal and --queries allocations)")
@@ -632,7 +693,7 @@ def _law_name(fit: Any) -> str:
 
 def _run_optimize(args: argparse.Namespace) -> int:
     sl = _sl()
-    fit = sl.load_fit(args.fit_json)
+    fit = sl.load_fit(args.fit_json, group=args.group)
     if args.bootstrap:
         fit = _load_bootstrap(args, fit)
     with _warnings_to_stderr():

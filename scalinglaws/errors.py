@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ScalingLawsError", "DataError", "LawError", "ColumnNotFoundError"]
+__all__ = ["ScalingLawsError", "DataError", "LawError", "ColumnNotFoundError", "UnitsWarning"]
 
 
 def _rebuild(cls: type, message: str, attrs: dict[str, Any]) -> "ScalingLawsError":
@@ -68,3 +68,8 @@ class ColumnNotFoundError(DataError, KeyError):
 class LawError(ScalingLawsError, ValueError):
     """A law cannot be used with the data given: it needs columns the data lacks, there are
     fewer rows than parameters, and similar."""
+
+
+class UnitsWarning(UserWarning):
+    """A column whose values look written in other units than the raw counts the package takes
+    (a params column holding 7.0 for 7B parameters); see ``runs.UNIT_FLOORS``."""

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnNotFoundError, DataError, LawError
+from .errors import ColumnNotFoundError, DataError, LawError, UnitsWarning
 
 try:  # optional: a fast exact parser for numbers stored as text
     import pyarrow as _pa
@@ -47,6 +47,14 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 CATEGORICAL_COLUMNS = frozenset({"group", "run", "problem", "model", "answer"})
 SCALE_COLUMNS = ("params", "tokens", "flops")
 TARGET_COLUMNS = ("loss", "accuracy", "correct", "answer")
+# the scale columns and the loss, which nearly every fit reads (a loss law as its target, a link as
+# its input): a bad value there is fixed in the file, and read_runs offers exclude= only for the
+# other columns it picks up by their names (accuracy and correct included: only some laws read them)
+CORE_COLUMNS = SCALE_COLUMNS + ("loss",)
+# raw counts below these look like a column written in millions or billions (7.0 meaning 7B):
+# read_runs warns (UnitsWarning). No real language-model run has under 10,000 parameters, a
+# million training tokens or 1e10 training FLOPs (6 x 1e4 x 1e6 = 6e10).
+UNIT_FLOORS = {"params": 1e4, "tokens": 1e6, "flops": 1e10}
 POSITIVE_COLUMNS = frozenset({
     "params", "tokens", "flops", "loss", "samples", "inference_tokens", "queries", "hidden_size",
     "n_layers", "ffn_size", "n_heads", "n_kv_heads", "vocab_size", "seq_len", "unique_tokens",
@@ -721,25 +729,90 @@ def read_runs(source: Any, columns: Mapping[str, Any] | None = None, *,
         except DataError as e:
             if canon in mapped or canon in extra:
                 raise
-            # picked up only because it is named canonically: say how to leave it out, naming at once
-            # every other such column that would fail too (a user should not peel them off one by one)
-            bad = [canon] + _failing(chosen, data, where, skip=mapped | set(extra) | {canon})
-            also = (f" Other columns read for their names fail too: {', '.join(repr(c) for c in bad[1:])}."
-                    if len(bad) > 1 else "")
-            excl = ", ".join(repr(c) for c in bad)
-            raise DataError(f"{e.message} The column was read because it is named '{canon}'.{also} If you do "
-                            f"not need {'them' if len(bad) > 1 else 'it'}, leave {'them' if len(bad) > 1 else 'it'} "
-                            f"out with read_runs(..., exclude=[{excl}]) (CLI: "
-                            f"{' '.join('--exclude ' + c for c in bad)}).", source=e.source, column=e.column,
-                            row=e.row, rule=e.rule, value=e.value) from None
+            raise _named_only_error(e, canon, chosen, data, where, skip=mapped | set(extra)) from None
         if slow:
             notes.append(f"{canon}: {slow} value(s) parsed from text such as '1,000', '1.3B' "
                          "(= 1.3e9) or 'true'")
+    _check_units(cols, where)
+    _check_6nd(cols, where)
     if not extra:
         _check_duplicates(cols, where)
     if derive:
         _derive(cols, notes, where)
     return Runs(cols, source=label, notes=tuple(notes), origin=where.origin, extra=extra)
+
+
+def _named_only_error(e: DataError, canon: str, chosen: Mapping[str, Any], data: Mapping, where: _Where,
+                      skip: set) -> DataError:
+    """``e`` for a column read only because it is named canonically, with what to do about it: leave
+    it out (``exclude=``) unless it is a core column (scale or target), whose bad rows need fixing;
+    every other canonically named column that would fail too is named at once."""
+    others = _failing(chosen, data, where, skip=skip | {canon})
+    core = [c for c in [canon] + others if c in CORE_COLUMNS]
+    optional = [c for c in [canon] + others if c not in CORE_COLUMNS]
+    parts = [e.message, f"The column was read because it is named '{canon}'."]
+    if canon in CORE_COLUMNS:
+        parts.append(f"'{canon}' is a core column (one of {', '.join(CORE_COLUMNS)}) that fits read, so "
+                     f"fix or remove the bad row(s) in {where.source} rather than leaving the column out.")
+    if len(core) > 1 or (core and canon not in CORE_COLUMNS):
+        fix = [c for c in core if c != canon]
+        parts.append(f"{'Other ' if canon in CORE_COLUMNS else ''}core column(s) "
+                     f"{', '.join(repr(c) for c in fix)} fail too and need fixing in the file as well.")
+    if optional:
+        them = "them" if len(optional) > 1 else "it"
+        lead = (f"Other columns read for their names fail too: {', '.join(repr(c) for c in optional)}"
+                if canon in CORE_COLUMNS else
+                (f"Other columns read for their names fail too: {', '.join(repr(c) for c in optional[1:])}"
+                 if len(optional) > 1 else ""))
+        parts.append((lead + ". " if lead else "") + f"If you do not need {them}, leave {them} out with "
+                     f"read_runs(..., exclude=[{', '.join(repr(c) for c in optional)}]) "
+                     f"(CLI: {' '.join('--exclude ' + c for c in optional)}).")
+    return DataError(" ".join(parts), source=e.source, column=e.column, row=e.row, rule=e.rule, value=e.value)
+
+
+def _power(x: float) -> str:
+    """1e4 -> '1e4' (a power of ten as written in prose)."""
+    return f"1e{int(round(np.log10(x)))}"
+
+
+def _check_units(cols: Mapping[str, np.ndarray], where: _Where) -> None:
+    """Warn when a scale column given by the user holds only values below its floor in
+    :data:`UNIT_FLOORS`: it looks written in millions or billions (7.0 meaning 7B)."""
+    for name, floor in UNIT_FLOORS.items():
+        a = cols.get(name)
+        if a is None or not len(a) or (top := float(np.max(a))) >= floor:
+            continue
+        i = int(np.argmax(a))
+        user = where.origin.get(name, name)
+        unit = {"params": "parameters", "tokens": "tokens", "flops": "FLOPs"}[name]
+        warnings.warn(
+            f"{where.source}: {where.col(name)}: every value is below {_power(floor)} (the largest, {_fmt(top)}, is in "
+            f"{where.row(i)[1]}), not a plausible number of {unit}: the column looks written in millions, billions "
+            f"or trillions ({_fmt(top)} meaning {top:g}B?). read_runs takes raw counts (C = 6ND and published "
+            f"coefficients assume them): multiply the column by its unit (1e6, 1e9 or 1e12) before reading (in "
+            f"pandas: df[{user!r}] *= 1e9, then read_runs(df, ...)) or write the values with a suffix "
+            f"('{top:g}B'). Rule: {name} < {_power(floor)}.", UnitsWarning, stacklevel=3)
+
+
+def _check_6nd(cols: Mapping[str, np.ndarray], where: _Where) -> None:
+    """Warn when params, tokens and flops are all given and flops is off 6 * params * tokens by
+    more than a factor of ten in some row (units that differ, or a whole run's FLOPs beside a
+    checkpoint's tokens); C = 6ND counts every run's compute within tens of percent."""
+    if not all(c in cols for c in SCALE_COLUMNS) or not len(cols["flops"]):
+        return
+    n, d, c = cols["params"], cols["tokens"], cols["flops"]
+    with np.errstate(all="ignore"):
+        off = np.abs(np.log10(c) - np.log10(6.0 * n) - np.log10(d))
+    if not (bad := off > 1.0).any():
+        return
+    i = int(np.argmax(off))
+    ratio = float(c[i] / (6.0 * n[i] * d[i]))
+    warnings.warn(
+        f"{where.source}: {where.col('flops')} disagrees with 6 * params * tokens (C = 6ND) by more than a factor "
+        f"of 10 in {int(bad.sum())} of {len(c)} rows; the most in {where.row(i)[1]}: flops {_fmt(float(c[i]))} vs "
+        f"6ND {_fmt(float(6.0 * n[i] * d[i]))} (ratio {ratio:.3g}). Check the three columns' units, or whether "
+        f"flops is the whole run's while tokens is a checkpoint's; exclude=['flops'] (CLI: --exclude flops) derives "
+        f"it from params and tokens. Rule: |log10(flops / 6ND)| <= 1.", UnitsWarning, stacklevel=3)
 
 
 def _failing(chosen: Mapping[str, Any], data: Mapping, where: _Where, skip: set) -> list[str]:

@@ -205,9 +205,10 @@ def _json_default(o):
 
 
 @x64
-def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
+def load_fit(path: str | Path, *, law: Law | None = None, group: str | None = None) -> Fit:
     """Read a fit written by :meth:`Fit.save`. Custom laws cannot be rebuilt from
-    JSON (their function is code): pass the same law as ``law=``."""
+    JSON (their function is code): pass the same law as ``law=``. A file of fits per group
+    (``GroupFits.save``, ``scalinglaws fit --by``) holds one fit per group: ``group=`` picks one."""
     path = Path(path)
     try:
         d = json.loads(path.read_text())
@@ -216,6 +217,18 @@ def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
     except json.JSONDecodeError as exc:
         raise LawError(f"{path}: not a fit file written by scalinglaws (invalid JSON: {exc.msg} at line {exc.lineno}).",
                        source=str(path), rule="invalid fit file") from None
+    if isinstance(d, dict) and isinstance(d.get("groups"), dict) and "by" in d:
+        names = list(d["groups"])
+        if group is None or str(group) not in d["groups"]:
+            what = (f"has no group {group!r}" if group is not None else "holds one fit per group")
+            raise LawError(f"{path}: {what} (fit by {d['by']!r}; groups: {', '.join(map(repr, names))}); pick one "
+                           f"with load_fit(path, group={names[0]!r}) (CLI: scalinglaws optimize FIT_JSON "
+                           f"--group {names[0]}).", source=str(path),
+                           column=str(d["by"]), rule="group fits file", value=group)
+        d = d["groups"][str(group)]
+    elif group is not None:
+        raise LawError(f"{path}: group={group!r} given, but the file holds a single fit, not fits per group.",
+                       source=str(path), rule="not a group fits file", value=group)
     if not isinstance(d, dict) or "law" not in d or "internal" not in d:
         raise LawError(f"{path}: not a fit file written by scalinglaws (no 'law'/'internal' entries).",
                        source=str(path), rule="invalid fit file")
