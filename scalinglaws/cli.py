@@ -864,12 +864,14 @@ PLOT_KINDS = {
     "inference_frontier": "accuracy vs training + serving FLOPs per model size (--sizes)",
     "gain_vs_queries": "accuracy gain of --small over --large models vs queries",
     "architecture_pareto": "loss vs decode throughput of the candidates (--arch)",
+    "adaptive": "samples per difficulty bin vs the same k for all (a per-sample log)",
 }
 #: kind -> what it needs besides FIT_JSON (the second column of --help's list)
 PLOT_NEEDS = {
     "fit": "RUNS_FILE", "isoflop": "RUNS_FILE", "frontier": "fit only", "tokens_per_param": "fit only",
     "residuals": "RUNS_FILE", "loss_frontier": "draws [RUNS_FILE]", "pairs": "draws",
     "inference_frontier": "--link --queries", "gain_vs_queries": "--link --flops", "architecture_pareto": "--flops",
+    "adaptive": "SAMPLES_LOG, no fit",
 }
 STYLES = ("default", "paper")
 _NEEDS_RUNS = ("fit", "isoflop", "residuals")
@@ -890,9 +892,13 @@ def _add_plot(sub: Any) -> None:
               "success fit such as 'scalinglaws fit evals.csv --law sigmoid_link -o link.json', with\n"
               "--coverage-exponent or --concentration, --samples); architecture_pareto takes its\n"
               "candidates (--arch, --architecture) and --hardware, --batch, --price-per-hour.\n"
-              "Not a kind: adaptive_vs_uniform (samples per difficulty bin, plot.adaptive_vs_uniform) draws\n"
-              "measured accuracy-vs-samples curves per difficulty bin, which neither a loss fit nor these\n"
-              "options hold; draw it from Python with curves from sl.evals.aggregate_samples.",
+              "adaptive draws no fit: its first argument is a per-sample log (one row per sample: problem,\n"
+              "sample_index, correct; optional model, difficulty); problems are cut into --bins\n"
+              "equal-count difficulty bins (on the difficulty column, else their own pass rate), each\n"
+              "bin's mean unbiased pass@k is its curve, and samples per query are allocated per bin\n"
+              "(sl.optimize.allocate_samples) against the same k for every query. Bins cut on the problems'\n"
+              "own pass rates make the gain in-sample (an upper bound); a difficulty column measured\n"
+              "apart (another model, a held-out half of the samples) gives an honest one.",
               """
 scalinglaws plot fit.json runs.csv -o fit.png
 scalinglaws plot fit.json runs.csv --kind isoflop -o isoflop.pdf
@@ -910,11 +916,17 @@ scalinglaws plot fit.json --kind gain_vs_queries --link link.json --flops 1e25 \
 scalinglaws plot fit.json --kind architecture_pareto --flops 1e22 --hardware H100 --batch 32 \\
     --arch d_model=2048,n_layers=16,ffn_size=8192,n_heads=32,vocab_size=32000 \\
     --arch d_model=1536,n_layers=24,ffn_size=6144,n_heads=24,n_kv_heads=8,vocab_size=32000 -o pareto.png
+scalinglaws plot samples.csv --kind adaptive --bins 4 --model llama-8b -o adaptive.png
 """)
-    p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON'")
+    p.add_argument("fit_json", metavar="FIT_JSON", help="a fit saved by 'scalinglaws fit -o FIT_JSON' (for --kind "
+                                                        "adaptive: SAMPLES_LOG, the per-sample log)")
     p.add_argument("runs_file", metavar="RUNS_FILE", nargs="?", default=None,
                    help="the runs to show (needed for --kind " + ", ".join(_NEEDS_RUNS) + "; optional for "
                         "loss_frontier)")
+    p.add_argument("--bins", type=_count, default=5, metavar="B",
+                   help="adaptive: equal-count difficulty bins (default 5, as Snell et al. 2024)")
+    p.add_argument("--model", default=None, metavar="NAME",
+                   help="adaptive: the model whose samples to use, when the log's model column holds several")
     p.add_argument("--kind", choices=tuple(PLOT_KINDS), default="fit", metavar="KIND",
                    help="which figure (default: fit): " + ", ".join(PLOT_KINDS))
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="image file to write, e.g. out.png")
@@ -989,6 +1001,8 @@ def _run_plot(args: argparse.Namespace) -> int:
     from . import plot
     from .fitting.bootstrap import load_bootstrap
 
+    if args.kind == "adaptive":
+        return _plot_adaptive(args, sl, plot)
     fit = sl.load_fit(args.fit_json)
     _plot_usage(args)
     kind = args.kind
@@ -1020,6 +1034,43 @@ def _run_plot(args: argparse.Namespace) -> int:
             else:
                 fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
                 _draw(args, sl, plot, kind, fit, bs, runs, flops_range, ax)
+            _save_figure(fig, Path(args.output), args, dpi=None if paper else 120)
+    return 0
+
+
+def _plot_adaptive(args: argparse.Namespace, sl: Any, plot: Any) -> int:
+    """--kind adaptive: difficulty-binned pass@k curves of a per-sample log, adaptive against uniform k."""
+    if args.runs_file is not None:
+        raise _UsageError(f"{PROG} plot: --kind adaptive takes one file, the per-sample log; got a second, "
+                          f"{args.runs_file!r}.")
+    if args.bins < 2:
+        raise _UsageError(f"{PROG} plot: --kind adaptive needs --bins >= 2 (one bin leaves nothing to adapt), "
+                          f"got {args.bins}.")
+    paper = args.style == "paper"
+    with _warnings_to_stderr():
+        log = _read(args, args.fit_json)
+        if "model" in log:
+            models = sorted({str(m) for m in np.asarray(log["model"])})
+            if args.model is None and len(models) > 1:
+                raise _UsageError(f"{PROG} plot: {args.fit_json} holds samples of {len(models)} models "
+                                  f"({', '.join(models[:8])}{', ...' if len(models) > 8 else ''}); pick one with "
+                                  f"--model NAME.")
+            pick = args.model if args.model is not None else models[0]
+            if pick not in models:
+                raise _UsageError(f"{PROG} plot: --model {pick!r} is not in {args.fit_json}'s model column; it holds "
+                                  f"{', '.join(models[:8])}{', ...' if len(models) > 8 else ''}.")
+            summary = {str(k): v for k, v in sl.evals.aggregate_samples(log, by=("model",),
+                                                                       difficulty_bins=args.bins).items()}[pick]
+        else:
+            if args.model is not None:
+                raise _UsageError(f"{PROG} plot: --model given but {args.fit_json} has no model column.")
+            summary = sl.evals.aggregate_samples(log, by=(), difficulty_bins=args.bins)[()]
+        curves, weights = summary.bin_curves()
+        _say(args, f"{summary.problems.size} problems in {len(curves)} bins; curves up to k = "
+                   f"{min(c.size for c in curves) - 1}")
+        with plot.paper_style() if paper else contextlib.nullcontext():
+            fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
+            plot.adaptive_vs_uniform(curves, weights, ax=ax)
             _save_figure(fig, Path(args.output), args, dpi=None if paper else 120)
     return 0
 

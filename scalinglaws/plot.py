@@ -35,9 +35,9 @@ __all__ = ["plot_fit", "plot_isoflop", "isoflop", "plot_frontier", "plot_residua
            "posterior_pairs", "paper_style", "paper_rc", "OKABE_ITO", "COLUMN_WIDTH", "architecture_pareto",
            "KAPLAN_N_COEF", "KAPLAN_N_EXPONENT", "PF_DAY"]
 
-#: Kaplan et al. (2020), eq. (6.1) / Figure 14: N_opt(C_min) = 1.3e9 * C_min ** 0.73, N the
+#: Kaplan et al. (2020), section 6.1 / Figure 14: N_opt(C_min) = 1.3e9 * C_min ** 0.73, N the
 #: non-embedding parameters and C_min in PF-days (1 PF-day = 8.64e19 FLOPs). REFERENCE.md section 3
-#: states the exponent 0.73 and the PF-day; the coefficient 1.3e9 is read from the paper's eq. (6.1).
+#: states the exponent 0.73 and the PF-day; the coefficient 1.3e9 is read from the paper's Figure 14.
 KAPLAN_N_COEF, KAPLAN_N_EXPONENT, PF_DAY = 1.3e9, 0.73, 8.64e19
 
 _GRID = 200  # points per curve; one length everywhere, so JAX compiles one shape

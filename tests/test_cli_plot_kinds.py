@@ -100,7 +100,6 @@ def test_help_lists_every_kind_with_an_example(capsys):
         assert any(line.split()[:1] == [k] for line in kinds.splitlines()), k      # one line per kind
         if k != "fit":                                                            # fit is the default
             assert f"--kind {k} " in examples, k
-    assert "adaptive_vs_uniform" in kinds          # said why it is not a kind
 
 
 @pytest.mark.parametrize("kind", ["fit", "isoflop", "frontier"])

@@ -27,7 +27,7 @@ from scipy import optimize, special
 
 from .._numerics import beta_binomial_pass_at_k
 from .._report import Reported
-from ..errors import DataError
+from ..errors import DataError, LawError
 from ..runs import CANONICAL_COLUMNS, CATEGORICAL_COLUMNS, Runs, as_runs
 
 __all__ = ["pass_at_k", "BetaFit", "fit_beta_binomial", "aggregate_samples", "SampleSummary", "Curves"]
@@ -290,6 +290,31 @@ class SampleSummary(Reported):
     def beta_fit(self) -> BetaFit:
         """:func:`fit_beta_binomial` on this group's per-problem counts."""
         return fit_beta_binomial(self.n, self.c)
+
+    def bin_curves(self, k_max: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+        """The curves and weights that :func:`~scalinglaws.optimize.allocate_samples` and
+        :func:`~scalinglaws.plot.adaptive_vs_uniform` take: per difficulty bin (1 = easiest), the
+        mean unbiased pass@k over its problems at every k = 0, 1, ..., K (entry 0 is 0; K is the
+        bin's smallest n, capped at ``k_max``), and each bin's share of the problems."""
+        labels = sorted(int(b) for b in np.unique(self.bin) if b > 0)
+        if not labels:
+            raise LawError(f"bin_curves: group {self.key!r} has no difficulty bins (aggregate_samples was called "
+                           "with difficulty_bins=0); call it with difficulty_bins=None or a number of bins.",
+                           rule="no bins")
+        if k_max is not None and (isinstance(k_max, bool) or int(k_max) != k_max or k_max < 1):
+            raise LawError(f"bin_curves(k_max=...) must be a whole number >= 1, got {k_max!r}.", rule="bad argument",
+                           value=k_max)
+        curves, counts = [], []
+        for b in labels:
+            inb = self.bin == b
+            n, c = self.n[inb], self.c[inb]
+            K = int(n.min()) if k_max is None else min(int(n.min()), int(k_max))
+            ks = np.arange(1, K + 1)
+            acc = pass_at_k(n[:, None], c[:, None], ks[None, :]).mean(axis=0)
+            curves.append(np.concatenate([[0.0], np.atleast_1d(acc)]))
+            counts.append(int(inb.sum()))
+        w = np.asarray(counts, dtype=np.float64)
+        return curves, w / w.sum()
 
 
 def _column(cols: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
