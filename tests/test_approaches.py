@@ -409,3 +409,20 @@ def test_isoflop_legend_covers_no_run(epoch_runs, epoch_fit, paper):
                 assert covered == 0, f"{covered} of {total} runs under the legend"
             finally:
                 plt.close(ax.figure)
+
+
+def test_report_table_shows_why_a_group_is_left_out(epoch_runs):
+    # Epoch's file has budget groups of 1-2 runs: the table shows "-" for their empty cells (no
+    # "nan") and why each is left out; rows() keeps the numbers (NaN) and the full reason
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a2 = sl.approach2(epoch_runs)
+    text = a2.report()
+    assert "nan" not in text.lower()
+    left = [r for r in a2.rows() if not r["used"]]
+    assert left and all(np.isnan(r["params_opt"]) for r in left)
+    lines = [ln for ln in text.splitlines() if ln.rstrip().endswith(("no (< 3 runs)", "yes", "no (opens down)",
+                                                                      "no (min outside N)", "yes (no D min)"))]
+    assert len(lines) == len(a2.budgets)
+    assert sum(ln.rstrip().endswith("no (< 3 runs)") for ln in lines) == sum(
+        r["reason"].startswith("fewer than 3 runs") for r in a2.rows())

@@ -30,6 +30,8 @@ import warnings as _warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .._report import Reported, format_rows
@@ -197,7 +199,19 @@ class Approach2(_PowerLaws, Reported):
             head = f"10th-90th percentile over resamples: a in [{a0:.4f}, {a1:.4f}], b in [{b0:.4f}, {b1:.4f}]\n"
         cols = {"budget": "budget C", "n_runs": "runs", "params_opt": "N_opt", "tokens_opt": "D_opt=C/6N",
                 "tokens_opt_parabola": "D_opt (D parab.)", "loss_opt": "loss at min", "used": "used"}
-        return head + format_rows(self.rows(), cols)
+        shown = []  # a left-out group's empty cells as "-", and why it was left out instead of False
+        for r in self.rows():
+            row = {k: ("-" if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+            why = r.get("reason") or ""
+            why = _SHORT_REASON.get(why, f"< {why.split()[2]} runs" if why.startswith("fewer than ") else why)
+            row["used"] = ("yes" if r["used"] else "no") + (f" ({why})" if why else "")
+            shown.append(row)
+        return head + format_rows(shown, cols)
+
+
+#: the table's short form of each group's reason (the notes and ``rows()`` keep the long one)
+_SHORT_REASON = {"parabola opens downward": "opens down", "minimum outside the sampled N": "min outside N",
+                 "D parabola unusable (its minimum left out of the D-parabola law)": "no D min"}
 
 
 def _budget_values(runs: Any, budget: Any, n: int) -> tuple[np.ndarray | None, str]:
