@@ -1029,7 +1029,9 @@ def _run_plot(args: argparse.Namespace) -> int:
                 from matplotlib.figure import Figure
 
                 m = len(args.params) if args.params else len(fit.law.public_names)
-                fig = Figure(figsize=(1.9 * m + 0.6, 1.9 * m + 0.6), layout="constrained")
+                # a grid of m x m panels: at most a page's text width (two columns, 6.9 in) in the paper style
+                side = min(6.9, 1.35 * m + 0.4) if paper else 1.9 * m + 0.6
+                fig = Figure(figsize=(side, side), layout="constrained")
                 plot.posterior_pairs(bs, args.params, fig=fig, level=args.level)
             else:
                 fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))

@@ -261,3 +261,12 @@ def test_bad_against(work, capsys, tmp_path):
 def test_missing_options_are_named(kind, extra, expect, work, capsys, tmp_path):
     line = _error(capsys, main(["plot", str(work["fit"]), "--kind", kind, "-o", str(tmp_path / "x.png"), *extra]))
     assert expect in line
+
+
+def test_pairs_paper_style_fits_a_page_width(work, drawn):
+    # 5 parameters x 1.35 in + 0.4 in would be 7.15 in: capped at a two-column text width of 6.9 in
+    _plot(work, "pairs", "--style", "paper")
+    w, h = drawn[-1].get_size_inches()
+    assert (w, h) == pytest.approx((6.9, 6.9), rel=1e-12)
+    _plot(work, "pairs", "--style", "paper", "--params", "E", "alpha")
+    assert tuple(drawn[-1].get_size_inches()) == pytest.approx((1.35 * 2 + 0.4,) * 2, rel=1e-12)
