@@ -238,8 +238,9 @@ def _figures(fit: Any, bs: Any, runs: Runs | None, level: float, budgets: np.nda
                   lambda ax: plot.plot_residuals(fit, runs, ax=ax, against="params"))]
     todo += [("fig-frontier", "Compute-optimal N* and D* against compute beside Hoffmann et al. (2022)",
               lambda ax: plot.plot_frontier(fit, flops_range=(lo / 10, hi), ax=ax)),
-             ("fig-tokens-per-param", "Compute-optimal tokens per parameter beside Hoffmann et al. (2022) "
-              "and Besiroglu et al. (2024)", lambda ax: plot.plot_tokens_per_param(fit, flops_range=(lo / 10, hi), ax=ax))]
+             ("fig-tokens-per-param", "Compute-optimal tokens per parameter beside Hoffmann et al. (2022), "
+              "Besiroglu et al. (2024) and Kaplan et al. (2020)",
+              lambda ax: plot.plot_tokens_per_param(fit, flops_range=(lo / 10, hi), ax=ax))]
     out = []
     for fid, caption, draw in todo:
         fig = Figure(figsize=(6.0, 4.2), layout="constrained")
