@@ -127,3 +127,25 @@ def test_cli_adaptive_bad_input(tmp_path, capsys):
     one = _write(tmp_path / "one.csv", _log(n_problems=10, n=4), with_model=False)
     line = _error(capsys, main(["plot", str(one), "--kind", "adaptive", "--model", "a", "-o", out]))
     assert "no model column" in line
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 12), st.floats(0.0, 1.0)), min_size=4, max_size=30), st.integers(2, 4))
+def test_bin_curves_are_coverage_curves(problems, n_bins):
+    # any counts: each bin's curve starts at 0, never falls with k, stays in [0, 1], and its k = 1
+    # entry is the bin's mean pass rate c/n (pass@1 is the plain success rate)
+    n = np.array([m for m, _ in problems])
+    c = np.array([int(round(f * m)) for m, f in problems])
+    cols = {"problem": np.repeat(np.arange(n.size), n), "sample_index": np.concatenate([np.arange(m) for m in n]),
+            "correct": np.concatenate([(np.arange(m) < k).astype(float) for m, k in zip(n, c)])}
+    s = sl.evals.aggregate_samples(cols, by=(), difficulty_bins=n_bins)[()]
+    curves, w = s.bin_curves()
+    assert w.sum() == pytest.approx(1.0, abs=1e-12) and np.all(w > 0)
+    for b, curve in enumerate(curves, start=1):
+        assert curve[0] == 0.0
+        assert np.all(np.diff(curve) >= -1e-12) and np.all((curve >= 0) & (curve <= 1 + 1e-12))
+        members = s.bin == b
+        assert curve[1] == pytest.approx(np.mean(s.c[members] / s.n[members]), rel=1e-12, abs=1e-15)
