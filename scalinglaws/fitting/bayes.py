@@ -618,8 +618,9 @@ def _floats(v: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
 
     if not isinstance(v, list):
         raise LawError(f"the saved {what} are {type(v).__name__}, not a list.", rule="invalid posterior entry")
+    nested = conv(v)
     try:
-        a = np.array(conv(v), dtype=np.float64)
+        a = np.array(nested, dtype=np.float64)
     except ValueError:  # ragged lists
         a = None
     if a is None or a.shape != shape:
