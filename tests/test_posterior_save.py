@@ -98,6 +98,26 @@ def test_optimize_with_loaded_posterior_matches_in_memory(saved):
     np.testing.assert_allclose([m, lo, hi], [m0, lo0, hi0], rtol=1e-12)
 
 
+def test_student_t_noise_draws_round_trip(saved, tmp_path):
+    """The nu draws of a Student-t posterior (here put on the module's posterior by hand, so no
+    second sampling run: the file format is what is under test) and a non-finite draw (null)."""
+    import dataclasses
+
+    _, _, post, _ = saved
+    nu = np.linspace(2.0, 40.0, post.n) ** 1.1
+    draws = post.draws.copy()
+    draws[3, 1] = np.nan
+    t = dataclasses.replace(post, nu=nu, nu_name="nu", likelihood="student_t", draws=draws, mcmc=None)
+    back = sl.load_posterior(t.save(tmp_path / "t.json"))
+    assert back.likelihood == "student_t" and back.nu_name == "nu"
+    assert np.array_equal(back.nu, nu)
+    assert np.isnan(back.draws[3, 1]) and np.array_equal(np.isnan(back.draws), np.isnan(draws))
+    assert np.array_equal(back.draws[~np.isnan(draws)], draws[~np.isnan(draws)])
+    assert back.ok.sum() == post.n - 1
+    d = json.loads((tmp_path / "t.json").read_text())["posterior"]
+    assert d["draws"][0][3][1] is None and d["public_draws"]["B"][0][3] is None
+
+
 def test_loaded_posterior_has_no_sampler_state(saved):
     *_, path = saved
     with pytest.raises(sl.LawError) as err:

@@ -676,6 +676,7 @@ def posterior_from_dict(fit: Fit, d: Mapping[str, Any]) -> Posterior:
                 continue
             got = _floats(saved_pub[k], (chains, per), f"public draws of {k!r}").reshape(-1)
             want = np.array([r[k] for r in rows], dtype=np.float64)
+            want[~np.isfinite(want)] = np.nan  # every non-finite value was saved as null
             if not np.allclose(got, want, rtol=1e-9, atol=0.0, equal_nan=True):
                 i = int(np.argmax(~np.isclose(got, want, rtol=1e-9, atol=0.0, equal_nan=True)))
                 raise LawError(f"the saved public draws of {k!r} do not follow from the internal ones (draw {i}: "
