@@ -57,6 +57,7 @@ _LAZY = {
     "Architecture": ("architecture", "Architecture"), "decode_throughput": ("architecture", "decode_throughput"),
     "architecture": ("architecture", None),
     "posterior": ("fitting.bayes", "posterior"), "Posterior": ("fitting.bayes", "Posterior"),
+    "load_posterior": ("fitting.bayes", "load_posterior"),
     "optimize": ("optimize", None), "evals": ("evals", None), "flops": ("flops", None), "plot": ("plot", None),
 }
 
@@ -89,5 +90,5 @@ __all__ = [
     "bootstrap", "Bootstrap", "backtest", "approach1", "approach2", "Approach2", "compare_approaches",
     "checkpoint_weights", "seed_noise", "fit_checkpoints", "compare_checkpoint_fits",
     "Architecture", "decode_throughput",
-    "posterior", "Posterior",
+    "posterior", "Posterior", "load_posterior",
 ]

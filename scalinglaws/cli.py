@@ -293,6 +293,7 @@ scalinglaws fit runs.csv --law chinchilla -o fit.json
 scalinglaws fit epoch.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest-loss 5
 scalinglaws fit runs.csv --objective huber_likelihood --json > fit.json
 scalinglaws fit runs.csv --by dataset --shared alpha,beta -o fits.json   # one law per dataset
+scalinglaws fit runs.csv --posterior 1000 --chains 4 -o fit.json         # NUTS posterior, saved
 """)
     p.add_argument("runs_file", metavar="RUNS_FILE", help="table of runs (.csv, .tsv, .parquet, .jsonl, .json)")
     p.add_argument("--law", default="chinchilla",
@@ -318,7 +319,17 @@ scalinglaws fit runs.csv --by dataset --shared alpha,beta -o fits.json   # one l
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="also refit N resamples of the runs (seeded by --seed) and print standard errors and 90%%/95%% "
                         "intervals; -o saves the draws in the fit file, so that 'optimize --bootstrap' can use them")
-    p.add_argument("--seed", type=_count, default=42, metavar="S", help="seed of the bootstrap resamples (default 42)")
+    p.add_argument("--seed", type=_count, default=42, metavar="S",
+                   help="seed of the bootstrap resamples and of the --posterior chains (default 42)")
+    p.add_argument("--posterior", type=_count, default=None, metavar="DRAWS",
+                   help="also sample the posterior with NUTS (sl.posterior): DRAWS kept draws per chain (at least 4), "
+                        "and print its mean, sd, 95%% interval, R-hat and ESS; -o saves the draws in the fit file, so "
+                        "that 'optimize --posterior' can use them")
+    p.add_argument("--chains", type=_count, default=None, metavar="C", help="with --posterior: chains (default 4)")
+    p.add_argument("--warmup", type=_count, default=None, metavar="W",
+                   help="with --posterior: warmup iterations per chain (default: DRAWS)")
+    p.add_argument("--likelihood", choices=("gaussian", "student_t"), default=None,
+                   help="with --posterior: the likelihood on log residuals (default gaussian)")
     p.add_argument("--curvature", action="store_true",
                    help="also print normal-approximation standard errors and 95%% intervals from the curvature "
                         "(Hessian) of the objective at the fit (sl.fitting.curvature); no refits")
@@ -338,6 +349,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     sl = _sl()
     law = sl.laws.law_from_name(args.law)
     objective = _objective(args)
+    _posterior_options(args)
     by, more = _by_column(args)
     with _warnings_to_stderr():
         runs = _read(args, args.runs_file, more)
@@ -356,6 +368,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             _say(args, f"checkpoints: kept {len(runs):,} of {cw.n_rows_in:,} rows of {cw.n_runs:,} runs, "
                        "weighted 1/(checkpoints of the run)")
         fit = _do_fit(args, law, runs, objective)
+        post = _fit_posterior(args, fit, runs)
         bs = None
         if args.bootstrap:
             if args.bootstrap < 2:
@@ -377,6 +390,8 @@ def _run_fit(args: argparse.Namespace) -> int:
                       "exclude": list(args.exclude or ()), "drop_highest_loss": int(args.drop_highest_loss)}
     if bs is not None:
         d["bootstrap"] = bs.to_dict(draws=True)
+    if post is not None:
+        d["posterior"] = post.to_dict(draws=True)
     if cv is not None:
         d["curvature"] = cv.to_dict()
     if args.output:
@@ -385,6 +400,8 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.json:
         if bs is not None:
             d["bootstrap"] = bs.to_dict()
+        if post is not None:
+            d["posterior"] = post.to_dict()
         if bt is not None:
             d["backtest"] = bt.to_dict()
         _print_json(d)
@@ -392,12 +409,44 @@ def _run_fit(args: argparse.Namespace) -> int:
         print(fit.report())
         if bs is not None:
             print(bs.report())
+        if post is not None:
+            print(post.report())
         if cv is not None:
             print(cv.report())
         if bt is not None:
             print()
             print(bt.report())
     return 0
+
+
+def _posterior_options(args: argparse.Namespace) -> None:
+    """Usage errors for --posterior DRAWS [--chains C] [--warmup W] [--likelihood L] (before any reading)."""
+    if args.posterior is None:
+        given = [f for f, v in (("--chains", args.chains), ("--warmup", args.warmup),
+                                ("--likelihood", args.likelihood)) if v is not None]
+        if given:
+            raise _UsageError(f"{PROG} fit: {', '.join(given)} {'goes' if len(given) == 1 else 'go'} with "
+                              "--posterior DRAWS (the NUTS posterior); add it or drop them.")
+        return
+    if args.posterior < 4:
+        raise _UsageError(f"{PROG} fit: --posterior needs at least 4 draws per chain (R-hat and ESS split each "
+                          f"chain), got {args.posterior}.")
+    if args.chains is not None and args.chains < 1:
+        raise _UsageError(f"{PROG} fit: --chains needs at least 1 chain, got {args.chains}.")
+
+
+def _fit_posterior(args: argparse.Namespace, fit: Any, runs: Any) -> Any:
+    """The NUTS posterior of --posterior DRAWS (None without it)."""
+    if args.posterior is None:
+        return None
+    sl = _sl()
+    chains = 4 if args.chains is None else args.chains
+    warmup = args.posterior if args.warmup is None else args.warmup
+    likelihood = args.likelihood or "gaussian"
+    _say(args, f"sampling the posterior: NUTS, {chains} chains x {args.posterior:,} draws (warmup {warmup:,}), "
+               f"{likelihood} likelihood, seed {args.seed} (a first run compiles, ~10 s)...")
+    return sl.posterior(fit, runs, chains=chains, draws=args.posterior, warmup=warmup, seed=args.seed,
+                        likelihood=likelihood, progress=not args.quiet)
 
 
 def _by_column(args: argparse.Namespace) -> tuple[str | None, dict[str, str]]:
@@ -411,7 +460,8 @@ def _by_column(args: argparse.Namespace) -> tuple[str | None, dict[str, str]]:
         if shared:
             raise _UsageError(f"{PROG} fit: --shared needs --by COLUMN (parameters shared by the groups of a column).")
         return None, {}
-    single = [f for f, on in (("--bootstrap", args.bootstrap), ("--curvature", args.curvature),
+    single = [f for f, on in (("--bootstrap", args.bootstrap), ("--posterior", args.posterior is not None),
+                              ("--curvature", args.curvature),
                               ("--backtest", args.backtest), ("--min-fraction", args.min_fraction is not None)) if on]
     if single:
         raise _UsageError(f"{PROG} fit: {' and '.join(single)} {'needs' if len(single) == 1 else 'need'} one fit, not "
@@ -503,6 +553,9 @@ KV cache pays: a model, not a measurement).
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
                         "N -o FIT_JSON' (compute-optimal and --queries allocations)")
+    p.add_argument("--posterior", action="store_true",
+                   help="intervals from the posterior draws saved in FIT_JSON by 'scalinglaws fit --posterior DRAWS "
+                        "-o FIT_JSON' (every draw; compute-optimal and --queries allocations)")
     _add_common(p)
     p.set_defaults(func=_run_optimize)
 
@@ -639,7 +692,7 @@ _ARCH_CONFIG_FIELDS = ("budget", "total", "queries", "params", "tokens", "tokens
                        "inference_share")
 
 
-def _refit_command(fit_json: str, n: int) -> str:
+def _refit_command(fit_json: str, n: int, flags: Sequence[str] | None = None) -> str:
     """The 'scalinglaws fit ... --bootstrap N -o FIT_JSON' command that remakes ``fit_json`` with draws:
     the runs file, law, column mapping, exclusions, dropped losses and objective saved in it."""
     import shlex
@@ -661,7 +714,7 @@ def _refit_command(fit_json: str, n: int) -> str:
         cmd += ["--objective", obj["name"]]
     if obj.get("delta") is not None and obj["delta"] != 1e-3:
         cmd += ["--delta", f"{obj['delta']:g}"]
-    return " ".join(shlex.quote(c) for c in [*cmd, "--bootstrap", str(n), "-o", fit_json])
+    return " ".join(shlex.quote(c) for c in [*cmd, *(flags or ("--bootstrap", str(n))), "-o", fit_json])
 
 
 def _no_draws(verb: str, fit_json: str, n: int = 200) -> _UsageError:
@@ -687,15 +740,41 @@ def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
     return dataclasses.replace(bs, draws=bs.draws[:args.bootstrap], objectives=bs.objectives[:args.bootstrap])
 
 
+def _load_posterior(args: argparse.Namespace) -> Any:
+    """The posterior saved in FIT_JSON (optimize --posterior); usage errors for what it cannot go with."""
+    sl = _sl()
+    clash = [f for f, on in (("--bootstrap", args.bootstrap), ("--group", args.group is not None)) if on]
+    if clash:
+        raise _UsageError(f"{PROG} optimize: --posterior and {' and '.join(clash)} do not go together (intervals "
+                          "come from one set of draws of one fit); drop one.")
+    if args.link is not None:
+        raise _UsageError(f"{PROG} optimize: --posterior with --link is not supported yet; intervals are "
+                          "computed for compute-optimal and --queries allocations.")
+    try:
+        post = sl.load_posterior(args.fit_json)
+    except sl.LawError as exc:
+        if exc.rule != "no posterior":
+            raise
+        raise _UsageError(f"{PROG} optimize --posterior: {args.fit_json} holds no posterior draws (saved by 'fit "
+                          "--posterior DRAWS -o'); make them with: "
+                          f"{_refit_command(args.fit_json, 0, ('--posterior', '1000'))}") from None
+    for msg in post.warnings:  # an unconverged posterior's intervals say so where they are used
+        print(f"warning: the posterior saved in {args.fit_json}: {_oneline(msg)}", file=sys.stderr)
+    return post
+
+
 def _law_name(fit: Any) -> str:
     return fit.fit.law.name if hasattr(fit, "draws") else fit.law.name
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
     sl = _sl()
-    fit = sl.load_fit(args.fit_json, group=args.group)
-    if args.bootstrap:
-        fit = _load_bootstrap(args, fit)
+    if args.posterior:
+        fit = _load_posterior(args)
+    else:
+        fit = sl.load_fit(args.fit_json, group=args.group)
+        if args.bootstrap:
+            fit = _load_bootstrap(args, fit)
     with _warnings_to_stderr():
         alloc = _allocate(args, fit)
     if isinstance(alloc, tuple) and alloc[0] == "architectures":

@@ -41,10 +41,12 @@ steps per draw from 530 to 240, for one jitted Hessian (about 1.7 s of CPU for a
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -60,9 +62,10 @@ from ..errors import DataError, LawError
 from ..laws.base import Law, Param
 from . import _arviz
 from .api import coerce_runs, dataset
-from .result import Fit, _inputs_of
+from .result import Fit, _inputs_of, _json_default
 
-__all__ = ["Posterior", "posterior", "default_prior", "LIKELIHOODS", "RHAT_MAX", "ESS_MIN", "ONE_SIDED_SD"]
+__all__ = ["Posterior", "posterior", "posterior_from_dict", "load_posterior", "default_prior", "LIKELIHOODS",
+           "RHAT_MAX", "ESS_MIN", "ONE_SIDED_SD"]
 
 LIKELIHOODS = ("gaussian", "student_t")
 RHAT_MAX = 1.01  # warn above (Vehtari et al. 2021)
@@ -70,6 +73,7 @@ ESS_MIN = 400  # warn below (bulk ESS; 100 per chain for 4 chains, Vehtari et al
 ONE_SIDED_SD = 3.0  # sd of the default prior on log(distance to the bound) of a one-sided parameter
 SIGMA_SCALE = 5.0  # sigma ~ HalfNormal(SIGMA_SCALE * RMS residual of the fit)
 NU_PRIOR = (2.0, 0.1)  # nu ~ Gamma(concentration, rate)
+POSTERIOR_FORMAT = 1  # version of the saved "posterior" entry (Posterior.to_dict(draws=True))
 
 
 def _free_name(base: str, taken: set[str]) -> str:
@@ -134,7 +138,10 @@ class Posterior(Reported):
     ``sl.compute_optimal(posterior, flops=...)`` and the other allocation solvers re-solve per draw
     as they do for a :class:`~scalinglaws.fitting.bootstrap.Bootstrap`. ``sigma`` (and ``nu``) are
     the noise draws. ``se()``, ``interval(level)``, ``rhat`` and ``ess`` (bulk) are keyed by the
-    public parameter names (R-hat and ESS also by the noise names).
+    public parameter names (R-hat and ESS also by the noise names). ``settings`` holds the sampler's
+    options (target_accept, dense_mass, max_tree_depth, laplace_mass, a fixed nu, the names given
+    priors) and the data hash of the runs sampled on. ``save(path)`` writes it with its fit to a
+    fit file that :func:`load_posterior` reads back (``mcmc`` is not saved).
     """
 
     fit: Fit
@@ -159,6 +166,7 @@ class Posterior(Reported):
     nu_name: str | None = None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
     mcmc: Any = field(default=None, repr=False, compare=False)
 
     # -- the sample -------------------------------------------------------------------
@@ -241,8 +249,9 @@ class Posterior(Reported):
         """An ``arviz.InferenceData`` (``arviz.from_numpyro``) whose posterior group holds the
         sampled internal parameters, the noise sites and the public parameters."""
         if self.mcmc is None:
-            raise LawError("this Posterior holds no sampler state (it was rebuilt from a summary); "
-                           "run sl.posterior again.", rule="no sampler")
+            raise LawError("this Posterior holds no sampler state (it was loaded from a file: the draws, "
+                           "R-hat and ESS are saved, numpyro's MCMC object is not); run sl.posterior again.",
+                           rule="no sampler")
         shape = (self.chains, self.draws_per_chain)
         law = self.fit.law
         rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws]
@@ -286,7 +295,11 @@ class Posterior(Reported):
         return "\n".join(lines)
 
     def to_dict(self, draws: bool = False) -> dict[str, Any]:
-        """JSON-able summary; ``draws=True`` adds the internal draws and the noise draws."""
+        """JSON-able summary; ``draws=True`` adds what :func:`posterior_from_dict` needs to rebuild
+        it: the draws per chain (``[chain][draw]``) of the internal parameters (``param_names``
+        order; ``[chain][draw][parameter]``), of the public ones (``public_draws``: name ->
+        ``[chain][draw]``) and of the noise, the sampler settings and the noise site names.
+        Non-finite values are written as null (as the bootstrap's draws are)."""
         out = {"type": "Posterior", "law": self.fit.law.name, "chains": self.chains,
                "draws_per_chain": self.draws_per_chain, "warmup": self.warmup, "seed": self.seed,
                "likelihood": self.likelihood, "space": self.space, "priors": dict(self.priors),
@@ -295,13 +308,32 @@ class Posterior(Reported):
                "ess_tail": plain(self.ess_tail), "mean": self.mean(), "median": self.median(), "se": self.se(),
                "interval90": {k: list(v) for k, v in self.interval(0.90).items()},
                "interval95": {k: list(v) for k, v in self.interval(0.95).items()},
-               "notes": list(self.notes), "warnings": list(self.warnings)}
+               "settings": plain(self.settings), "notes": list(self.notes), "warnings": list(self.warnings)}
         if draws:
-            out["param_names"] = list(self.fit.law.param_names)
-            out["draws"] = plain(self.draws)
-            out["sigma"] = plain(self.sigma)
-            out["nu"] = None if self.nu is None else plain(self.nu)
+            law = self.fit.law
+            shape = (self.chains, self.draws_per_chain)
+            rows = [law.public(dict(zip(law.param_names, t))) for t in self.draws]
+            out.update({
+                "format": POSTERIOR_FORMAT, "sigma_name": self.sigma_name, "nu_name": self.nu_name,
+                "param_names": list(law.param_names),
+                "draws": plain(self.draws.reshape(shape + (len(law.param_names),))),
+                "public_draws": {k: plain(np.array([r[k] for r in rows], dtype=np.float64).reshape(shape))
+                                 for k in self.fit.params},
+                "sigma": plain(self.sigma.reshape(shape)),
+                "nu": None if self.nu is None else plain(self.nu.reshape(shape))})
         return out
+
+    @x64
+    def save(self, path: Any) -> Path:
+        """Write the fit (as :meth:`Fit.save`) with this posterior under its ``"posterior"`` entry
+        (``to_dict(draws=True)``): a fit file that :func:`~scalinglaws.load_fit` and
+        ``scalinglaws optimize FIT_JSON --posterior`` read, and :func:`load_posterior` rebuilds
+        this posterior from (floats as JSON reprs: the float64 draws come back exactly)."""
+        path = Path(path)
+        d = self.fit.to_dict()
+        d["posterior"] = self.to_dict(draws=True)
+        path.write_text(json.dumps(d, indent=2, default=_json_default) + "\n")
+        return path
 
     def __repr__(self) -> str:
         return (f"Posterior({self.fit.law.name}: {self.chains} chains x {self.draws_per_chain} draws, "
@@ -560,9 +592,139 @@ def posterior(fit: Fit, runs: Any, *, chains: int = 4, draws: int = 1000, warmup
     notes.append(f"likelihood: {likelihood} on {space} residuals" +
                  (f", nu fixed at {float(nu):g}" if likelihood == "student_t" and nu is not None else
                   ", nu sampled" if nu_name else ""))
+    settings = {"target_accept": float(target_accept), "dense_mass": bool(dense_mass),
+                "max_tree_depth": max_tree_depth, "laplace_mass": bool(laplace_mass),
+                "nu": None if nu is None else float(nu), "priors_given": sorted(priors),
+                "data_hash": r.data_hash(), "n_obs": int(np.sum(keep))}
     for msg in warns:
         warnings.warn(f"posterior: {msg}", UserWarning, stacklevel=2)
     return Posterior(fit=fit, draws=theta, sigma=sigma, nu=nu_draws, chains=chains, draws_per_chain=n_draws,
                      warmup=warmup, seed=seed, likelihood=likelihood, space=space, priors=desc, rhat=rhat, ess=ess,
                      ess_tail=ess_tail, divergences=n_div, accept_prob=accept, mean_steps=steps, seconds=seconds,
-                     sigma_name=sig_name, nu_name=nu_name, notes=tuple(notes), warnings=tuple(warns), mcmc=mcmc)
+                     sigma_name=sig_name, nu_name=nu_name, notes=tuple(notes), warnings=tuple(warns), settings=settings,
+                     mcmc=mcmc)
+
+
+def _floats(v: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """A saved nested list (null for a non-finite value) as a float64 array of ``shape``."""
+    def conv(x: Any) -> Any:
+        if isinstance(x, list):
+            return [conv(y) for y in x]
+        if x is None:
+            return np.nan
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise LawError(f"the saved {what} hold {x!r}, not a number.", rule="invalid posterior entry", value=x)
+        return float(x)
+
+    if not isinstance(v, list):
+        raise LawError(f"the saved {what} are {type(v).__name__}, not a list.", rule="invalid posterior entry")
+    nested = conv(v)
+    try:
+        a = np.array(nested, dtype=np.float64)
+    except ValueError:  # ragged lists
+        a = None
+    if a is None or a.shape != shape:
+        got = "ragged lists" if a is None else f"shape {a.shape}"
+        raise LawError(f"the saved {what} have {got}, expected {shape} (chains, draws per chain"
+                       f"{', parameters' if len(shape) == 3 else ''}).", rule="invalid posterior entry")
+    return a
+
+
+def _stat(d: Mapping[str, Any]) -> dict[str, float]:
+    return {str(k): (float("nan") if v is None else float(v)) for k, v in (d or {}).items()}
+
+
+def posterior_from_dict(fit: Fit, d: Mapping[str, Any]) -> Posterior:
+    """Rebuild a :class:`Posterior` of ``fit`` from ``Posterior.to_dict(draws=True)`` (the
+    ``"posterior"`` entry of a fit file). The draws come back exactly (float64 reprs); the sampler
+    state (``mcmc``) is not saved, so ``to_inference_data`` needs a new run. Raises LawError
+    (rule ``"no draws"``, ``"mismatched draws"`` or ``"invalid posterior entry"``)."""
+    if not isinstance(d, Mapping) or "draws" not in d:
+        raise LawError("this posterior summary holds no draws; save it with Posterior.save(path) or "
+                       "to_dict(draws=True) ('scalinglaws fit RUNS --posterior DRAWS -o FIT_JSON' does).",
+                       rule="no draws")
+    if d.get("format", POSTERIOR_FORMAT) != POSTERIOR_FORMAT:
+        raise LawError(f"the saved posterior has format {d.get('format')!r}; this version reads format "
+                       f"{POSTERIOR_FORMAT}.", rule="invalid posterior entry", value=d.get("format"))
+    law = fit.law
+    if d.get("law", law.name) != law.name or list(d.get("param_names", law.param_names)) != list(law.param_names):
+        raise LawError(f"the saved draws are of law {d.get('law')!r} with parameters {d.get('param_names')}, the "
+                       f"fit's law {law.name!r} has {list(law.param_names)}.", rule="mismatched draws")
+    chains, per = d.get("chains"), d.get("draws_per_chain")
+    for name, v in (("chains", chains), ("draws_per_chain", per)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise LawError(f"the saved posterior's {name!r} is {v!r}, not a whole number >= 1.",
+                           rule="invalid posterior entry", value=v)
+    likelihood = d.get("likelihood")
+    if likelihood not in LIKELIHOODS:
+        raise LawError(f"the saved posterior's likelihood is {likelihood!r}, not one of "
+                       f"{', '.join(map(repr, LIKELIHOODS))}.", rule="invalid posterior entry", value=likelihood)
+    p = len(law.param_names)
+    theta = _floats(d["draws"], (chains, per, p), "draws").reshape(chains * per, p)
+    sigma = _floats(d.get("sigma"), (chains, per), "sigma draws").reshape(-1)
+    nu_name = d.get("nu_name")
+    if (d.get("nu") is None) != (nu_name is None):
+        raise LawError("the saved posterior has " + ("nu draws but no nu_name" if nu_name is None else
+                       f"nu_name {nu_name!r} but no nu draws") + ".", rule="invalid posterior entry")
+    nu = None if nu_name is None else _floats(d["nu"], (chains, per), "nu draws").reshape(-1)
+    # the public draws are saved for readers without the package; they must be the law's of the internal ones
+    saved_pub = d.get("public_draws")
+    if isinstance(saved_pub, Mapping):
+        rows = [law.public(dict(zip(law.param_names, t))) for t in theta]
+        for k in fit.params:
+            if k not in saved_pub:
+                continue
+            got = _floats(saved_pub[k], (chains, per), f"public draws of {k!r}").reshape(-1)
+            want = np.array([r[k] for r in rows], dtype=np.float64)
+            want[~np.isfinite(want)] = np.nan  # every non-finite value was saved as null
+            if not np.allclose(got, want, rtol=1e-9, atol=0.0, equal_nan=True):
+                i = int(np.argmax(~np.isclose(got, want, rtol=1e-9, atol=0.0, equal_nan=True)))
+                raise LawError(f"the saved public draws of {k!r} do not follow from the internal ones (draw {i}: "
+                               f"saved {got[i]!r}, the law gives {want[i]!r}).", rule="mismatched draws",
+                               value=float(got[i]))
+    return Posterior(
+        fit=fit, draws=theta, sigma=sigma, nu=nu, chains=chains, draws_per_chain=per,
+        warmup=int(d.get("warmup", 0)), seed=int(d.get("seed", 0)), likelihood=likelihood,
+        space=str(d.get("space", "log" if getattr(law, "positive", True) else "linear")),
+        priors={str(k): str(v) for k, v in (d.get("priors") or {}).items()},
+        rhat=_stat(d.get("rhat")), ess=_stat(d.get("ess_bulk")), ess_tail=_stat(d.get("ess_tail")),
+        divergences=int(d.get("divergences", 0)), accept_prob=float(d.get("accept_prob", float("nan"))),
+        mean_steps=float(d.get("mean_steps", float("nan"))), seconds=float(d.get("seconds", float("nan"))),
+        sigma_name=str(d.get("sigma_name", "sigma")), nu_name=nu_name,
+        notes=tuple(d.get("notes", ())), warnings=tuple(d.get("warnings", ())),
+        settings=dict(d.get("settings") or {}), mcmc=None)
+
+
+@x64
+def load_posterior(path: Any, fit: Fit | None = None) -> Posterior:
+    """The :class:`Posterior` saved in a fit file by :meth:`Posterior.save` or ``scalinglaws fit
+    RUNS --posterior DRAWS -o FILE`` (its ``"posterior"`` entry). ``fit``: the file's fit when
+    already read (default: :func:`~scalinglaws.load_fit` of it). Raises LawError naming the file
+    when it holds no posterior (rule ``"no posterior"``) or the entry is not readable.
+    """
+    from .result import load_fit
+
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        load_fit(path)  # its LawError names the file (missing, or not JSON)
+        raise  # pragma: no cover - load_fit raised
+    if isinstance(d, dict) and isinstance(d.get("groups"), dict) and "by" in d:
+        raise LawError(f"{path}: holds one fit per group (fit by {d['by']!r}), and fits per group carry no "
+                       "posterior; sample one group's fit (sl.posterior(fit, runs)) and save it.",
+                       source=str(path), rule="group fits file")
+    if fit is None:
+        fit = load_fit(path)  # LawError naming the file when it is not a fit
+    saved = d.get("posterior")
+    if not isinstance(saved, dict):
+        raise LawError(f"{path}: holds no posterior draws; make them with sl.posterior(fit, runs).save(path) or "
+                       "'scalinglaws fit RUNS_FILE --posterior DRAWS -o FIT_JSON'.", source=str(path),
+                       rule="no posterior")
+    try:
+        return posterior_from_dict(fit, saved)
+    except LawError as exc:
+        raise LawError(f"{path}: {exc.message}", source=str(path), rule=exc.rule, value=exc.value) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LawError(f"{path}: its 'posterior' entry is not readable ({exc}).", source=str(path),
+                       rule="invalid posterior entry") from None
