@@ -233,6 +233,15 @@ def test_cli_optimize_link_bootstrap(fits, tmp_path, capsys):
     assert main(base + ["--link", str(plain_link), "--json"]) == 0
     out = capsys.readouterr()
     assert "holds no bootstrap draws" in out.err and json.loads(out.out)[0]["draws"] == 10
+    # a loss file without draws: the link's draws alone; neither file with draws: the usage error
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(fit.to_dict(), default=_json_default))
+    alone = ["optimize", str(bare)] + base[2:]
+    assert main(alone + ["--link", str(link_json), "--json"]) == 0
+    out = capsys.readouterr()
+    assert "link's uncertainty alone" in out.err and json.loads(out.out)[0]["draws"] == 10
+    assert main(alone + ["--link", str(plain_link)]) != 0
+    assert "holds no bootstrap draws" in capsys.readouterr().err
     # more draws asked for than the link file holds: the usage error names the file
     assert main(base[:-1] + ["25", "--link", str(link_json)]) != 0
     assert "link.json" in capsys.readouterr().err
