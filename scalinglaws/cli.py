@@ -519,7 +519,13 @@ Add --link LINK_JSON (a fitted loss -> per-sample success law, e.g. 'scalinglaws
 evals.csv --law sigmoid_link -o link.json') to choose N, D and the samples per query k
 together for the best predicted accuracy (T tokens per sample): pass@k from
 independent samples, Brown et al.'s coverage law (--coverage-exponent), or the Beta
-model (--concentration).
+model (--concentration). With --bootstrap N the intervals use the first N draws saved in
+FIT_JSON and, when LINK_JSON holds draws too ('scalinglaws fit evals.csv --law sigmoid_link
+--bootstrap N -o link.json'), the first N of the link's, draw i paired with draw i:
+
+scalinglaws optimize fit.json --flops 1e25 --queries 1e9 --tokens-per-query 1000 \\
+    --link link.json --coverage-exponent -0.45 --bootstrap 200
+
 With --architecture ARCHS_JSON (a JSON list of architectures: objects with d_model,
 n_layers, ffn_size, n_heads, vocab_size and optionally n_kv_heads, head_dim, gated_mlp,
 tied_embeddings, name) or repeated --arch d_model=...,n_layers=...,..., the architecture is
@@ -552,7 +558,8 @@ KV cache pays: a model, not a measurement).
                    help="FIT_JSON holds fits per group ('scalinglaws fit --by COLUMN -o FIT_JSON'): use this group's")
     p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="intervals from the first N bootstrap draws saved in FIT_JSON by 'scalinglaws fit --bootstrap "
-                        "N -o FIT_JSON' (compute-optimal and --queries allocations)")
+                        "N -o FIT_JSON' (compute-optimal and --queries allocations); with --link, the first N draws "
+                        "saved in LINK_JSON too, paired with FIT_JSON's by index")
     p.add_argument("--posterior", action="store_true",
                    help="intervals from the posterior draws saved in FIT_JSON by 'scalinglaws fit --posterior DRAWS "
                         "-o FIT_JSON' (every draw; compute-optimal and --queries allocations)")
@@ -595,12 +602,14 @@ def _add_hardware_options(p: argparse.ArgumentParser, prefix: str) -> None:
                    help=f"{prefix}sequences decoded together (default 1)")
 
 
-def _accuracy_model(args: argparse.Namespace) -> Any:
-    """The accuracy model of --link (with --coverage-exponent / --concentration), or None without --link."""
+def _accuracy_model(args: argparse.Namespace, link: Any = None) -> Any:
+    """The accuracy model of --link (with --coverage-exponent / --concentration), or None without --link.
+    ``link``: the link already read (a Fit, or a Bootstrap of it for optimize --bootstrap)."""
     sl = _sl()
     if args.link is None:
         return None
-    return sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link), coverage_exponent=args.coverage_exponent,
+    return sl.optimize.CoverageAccuracyModel(sl.load_fit(args.link) if link is None else link,
+                                             coverage_exponent=args.coverage_exponent,
                                              concentration=args.concentration)
 
 
@@ -637,8 +646,9 @@ def _architectures(args: argparse.Namespace) -> list[Any]:
     return out
 
 
-def _allocate(args: argparse.Namespace, fit: Any) -> Any:
-    """The allocation asked for by ``args`` (the place to branch on new optimize options)."""
+def _allocate(args: argparse.Namespace, fit: Any, link: Any = None) -> Any:
+    """The allocation asked for by ``args`` (the place to branch on new optimize options); ``link``:
+    the --link fit already read (or its Bootstrap), else read from args.link."""
     sl = _sl()
     if args.dollars is not None and not (args.architecture or args.arch):
         raise _UsageError(f"{PROG} optimize: --dollars goes with --architecture/--arch (the dollar cost of a query "
@@ -674,7 +684,7 @@ def _allocate(args: argparse.Namespace, fit: Any) -> Any:
         if args.queries is None:
             raise sl.LawError("--link needs --queries and --tokens-per-query (the per-sample generation length).",
                               rule="missing option")
-        model = _accuracy_model(args)
+        model = _accuracy_model(args, link)
         return [sl.best_config(fit, total_flops=float(c), queries=args.queries, accuracy_model=model,
                                tokens_per_sample=args.tokens_per_query, samples=args.samples) for c in flops]
     if args.queries is not None:
@@ -723,20 +733,18 @@ def _no_draws(verb: str, fit_json: str, n: int = 200) -> _UsageError:
                        f"make them with: {_refit_command(fit_json, n)}")
 
 
-def _load_bootstrap(args: argparse.Namespace, fit: Any) -> Any:
+def _first_draws(args: argparse.Namespace, path: str, fit: Any) -> Any:
+    """The first --bootstrap draws saved in ``path`` (a Bootstrap), or None when it holds none."""
     import dataclasses
 
     from .fitting.bootstrap import load_bootstrap
 
-    bs = load_bootstrap(args.fit_json, fit)
+    bs = load_bootstrap(path, fit)
     if bs is None:
-        raise _no_draws("optimize --bootstrap", args.fit_json, args.bootstrap)
+        return None
     if args.bootstrap > len(bs.draws):
-        raise _UsageError(f"{PROG} optimize: --bootstrap {args.bootstrap} but {args.fit_json} holds only "
+        raise _UsageError(f"{PROG} optimize: --bootstrap {args.bootstrap} but {path} holds only "
                           f"{len(bs.draws)} draws.")
-    if args.link is not None:
-        raise _UsageError(f"{PROG} optimize: --bootstrap with --link is not supported yet; intervals are "
-                          "computed for compute-optimal and --queries allocations.")
     return dataclasses.replace(bs, draws=bs.draws[:args.bootstrap], objectives=bs.objectives[:args.bootstrap])
 
 
@@ -763,20 +771,44 @@ def _load_posterior(args: argparse.Namespace) -> Any:
     return post
 
 
+def _load_bootstrap(args: argparse.Namespace, fit: Any) -> tuple[Any, Any]:
+    """(the loss fit, the --link fit) for --bootstrap N: each the Bootstrap of its file's first N
+    draws where the file holds draws (the link's: with --queries, the accuracy-maximising search)."""
+    bs = _first_draws(args, args.fit_json, fit)
+    if args.link is None or args.queries is None or args.architecture or args.arch:
+        if bs is None:
+            raise _no_draws("optimize --bootstrap", args.fit_json, args.bootstrap)
+        return bs, None
+    sl = _sl()
+    link_fit = sl.load_fit(args.link)
+    lb = _first_draws(args, args.link, link_fit)
+    if bs is None and lb is None:
+        raise _no_draws("optimize --bootstrap", args.fit_json, args.bootstrap)
+    if lb is None:
+        _say(args, f"note: {args.link} holds no bootstrap draws (saved by 'fit --bootstrap N -o'): the intervals "
+                   "carry the loss fit's uncertainty only; the link is held fixed")
+        return bs, link_fit
+    _say(args, "note: the intervals include the link's uncertainty: " + (
+        f"draw i of {args.fit_json} paired with draw i of {args.link} (independent fits)" if bs is not None else
+        f"{args.fit_json} holds no draws, so they carry the link's uncertainty alone"))
+    return (fit if bs is None else bs), lb
+
+
 def _law_name(fit: Any) -> str:
     return fit.fit.law.name if hasattr(fit, "draws") else fit.law.name
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
     sl = _sl()
+    link = None
     if args.posterior:
         fit = _load_posterior(args)
     else:
         fit = sl.load_fit(args.fit_json, group=args.group)
         if args.bootstrap:
-            fit = _load_bootstrap(args, fit)
+            fit, link = _load_bootstrap(args, fit)
     with _warnings_to_stderr():
-        alloc = _allocate(args, fit)
+        alloc = _allocate(args, fit, link)
     if isinstance(alloc, tuple) and alloc[0] == "architectures":
         fields = [k for k in _ARCH_CONFIG_FIELDS if args.link is not None or k != "accuracy"]
         rows = [{"architecture": c.architecture.to_dict(), **{k: getattr(c, k) for k in fields}} for c in alloc[1]]
@@ -790,10 +822,18 @@ def _run_optimize(args: argparse.Namespace) -> int:
         return 0
     if isinstance(alloc, list):  # best_config per budget
         rows = [{k: getattr(c, k) for k in _CONFIG_FIELDS} for c in alloc]
+        for r, c in zip(rows, alloc):
+            if getattr(c, "draws", None):
+                r["draws"] = int(len(next(iter(c.draws.values()))))
+                for lvl, tag in ((0.90, "90"), (0.95, "95")):
+                    for k, (lo, hi) in c.interval(lvl).items():
+                        r[f"{k}_{tag}"] = [float(lo), float(hi)]
         if args.json:
             _print_json(rows)
         else:
-            print(f"accuracy-maximising configuration ({fit.law.name} loss fit, link {args.link}):")
+            with_link = hasattr(link, "draws")
+            print(f"accuracy-maximising configuration ({_law_name(fit)} loss fit, link {args.link}"
+                  + ("; the intervals include the link's uncertainty" if with_link else "") + "):")
             for c in alloc:
                 print(c.report())
         return 0

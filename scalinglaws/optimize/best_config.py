@@ -59,7 +59,7 @@ from ..laws.base import Law
 from ..laws.joint import JointCoverage
 from ..laws.loss import Chinchilla
 from ._resolve import resolve_law
-from ._uncertain import Uncertain, is_sample, propagate
+from ._uncertain import Uncertain, is_sample, link_sample, propagate
 from .inference_aware import _bucketed, _check_law, _method, _range_warnings, as_array, loss_at, lowest_logs
 
 __all__ = ["AccuracyModel", "CoverageAccuracyModel", "sigmoid_link", "accuracy_model", "exchange_multiplier", "best_config",
@@ -168,11 +168,30 @@ def sigmoid_link(midpoint: float, slope: float, floor: float = 0.0, ceiling: flo
     return link
 
 
-def _link_callable(link: Any) -> Callable:
+def _link_callable(link: Any, fn: str = "CoverageAccuracyModel") -> Callable:
+    """loss -> p from a callable, a fitted one-input link (a Fit, or a ParamsLink draw), or a sample
+    of one (a Bootstrap or posterior of a link fit: its point fit; the draws are for the intervals)."""
+    if is_sample(link):
+        fit = link.fit
+        law = getattr(fit, "law", None)
+        if law is None or not hasattr(fit, "predict"):
+            raise LawError(f"`{fn}(link=...)`: a Bootstrap link must be of a fitted link law, got a sample of "
+                           f"{type(fit).__name__}.", rule="bad link")
+        inputs = tuple(law.inputs)
+        if len(inputs) != 1:
+            raise LawError(f"`{fn}(link=...)`: a Bootstrap link must be of a one-input link law (loss -> per-sample "
+                           f"success, e.g. sigmoid_link); law {law.name!r} reads {list(inputs)}.", rule="bad link",
+                           value=law.name)
+        draws = np.asarray(link.draws)
+        if draws.ndim != 2 or draws.shape[1] != len(law.param_names):
+            raise LawError(f"`{fn}(link=...)`: the Bootstrap's draws must be (n, {len(law.param_names)}) rows of "
+                           f"law {law.name!r}'s parameters {list(law.param_names)}, got shape {draws.shape}.",
+                           rule="bad link", value=draws.shape)
+        return _link_callable(fit, fn)
     if hasattr(link, "law") and hasattr(link, "predict"):  # a fitted link law of one input
         inputs = tuple(link.law.inputs)
         if len(inputs) != 1:
-            raise LawError(f"`CoverageAccuracyModel(link=...)`: a fitted link must read one column (the loss); "
+            raise LawError(f"`{fn}(link=...)`: a fitted link must read one column (the loss); "
                            f"law {link.law.name!r} reads {list(inputs)}.", rule="bad link")
         col = inputs[0]
 
@@ -182,7 +201,7 @@ def _link_callable(link: Any) -> Callable:
 
         return fitted
     if not callable(link):
-        raise LawError(f"`CoverageAccuracyModel(link=...)` must be callable loss -> success or a fitted link, "
+        raise LawError(f"`{fn}(link=...)` must be callable loss -> success, a fitted link or a Bootstrap of one, "
                        f"got {type(link).__name__}.", rule="bad link")
     return link
 
@@ -203,7 +222,12 @@ class CoverageAccuracyModel:
       Beta(p kappa, (1 - p) kappa), ``pass@k = 1 - B(a, b + k) / B(a, b)``
       (heterogeneous difficulty: the failure rate falls as a power of k).
 
-    ``link`` is a callable loss -> p in [0, 1] or a Fit of a one-input link law.
+    ``link`` is a callable loss -> p in [0, 1], a Fit of a one-input link law, or a
+    :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or posterior) of one
+    (``sl.bootstrap(link_fit, evals, n=...)``): the model then evaluates the link's point fit,
+    and :func:`best_config` / :func:`smaller_vs_larger` re-solve at every link draw, so that
+    their intervals carry the link's uncertainty too (draw i of the link paired with draw i of
+    a loss Bootstrap; see :mod:`scalinglaws.optimize._uncertain`).
     """
 
     link: Any
@@ -223,6 +247,10 @@ class CoverageAccuracyModel:
         if c is not None and not (math.isfinite(c) and c > 0):
             raise LawError(f"`CoverageAccuracyModel(concentration=...)` must be finite and > 0, got {c}.",
                            rule="not positive", value=c)
+
+    def with_link(self, link: Any) -> "CoverageAccuracyModel":
+        """This model with another link (e.g. one draw of a link Bootstrap)."""
+        return dataclasses.replace(self, link=link)
 
     @x64
     def per_sample(self, loss: Any) -> np.ndarray:
@@ -502,6 +530,9 @@ def _problem(fit_or_law: Any, params: Mapping[str, float] | None, accuracy_model
         raise LawError(f"`{fn}(accuracy_model=...)` must be a callable acc(loss, k), e.g. "
                        "CoverageAccuracyModel(link=sigmoid_link(...)); got "
                        f"{type(accuracy_model).__name__}.", rule="bad argument")
+    if link_sample(accuracy_model) is not None:
+        notes.append("the accuracy model's link is a Bootstrap: this uses its point fit (only best_config and "
+                     "smaller_vs_larger resample it)")
     T, T_fine = _setting_arg("tokens_per_sample", tokens_per_sample, fn)
     tokens_axis = T_fine is not None or T.size > 1
     if samples is None:
@@ -704,7 +735,14 @@ def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, que
     ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
     posterior) of the loss fit: the answer is then re-solved at every draw and the result's
     ``interval(level)`` / ``se()`` give the spread of its scalar quantities (the point result
-    is the one of the point fit). The accuracy model is held fixed.
+    is the one of the point fit). The accuracy model is held fixed unless its ``link`` is a
+    Bootstrap of the link fit (``CoverageAccuracyModel(link=sl.bootstrap(link_fit, evals, n=...))``,
+    or the same for :class:`~scalinglaws.optimize.VerifierAccuracyModel`): then draw i of the loss
+    law is paired with draw i of the link (independent fits: a joint draw from the product of their
+    bootstrap distributions; the first min(n_loss, n_link) usable draws when the counts differ, with
+    a note), and the intervals carry both. With a plain loss Fit (or Law, or None) and a Bootstrap
+    link they carry the link's alone. The verifier's rates, the coverage exponent or concentration
+    and a majority-vote law are held fixed.
 
     ``architectures=[Architecture, ...]``: choose the architecture too, each with its own N and
     its own per-query cost (attention term, prefill and decode apart; or dollars on the decode
@@ -716,9 +754,10 @@ def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, que
     if architectures is not None:
         from .architecture_search import best_architecture_config
 
-        if sizes is not None or is_sample(fit_or_law):
+        if sizes is not None or is_sample(fit_or_law) or link_sample(accuracy_model) is not None:
             raise LawError(f"`{fn}(architectures=...)`: N is each architecture's own; sizes= and a Bootstrap "
-                           "do not combine with it.", rule="bad argument")
+                           "(of the loss law or of the accuracy model's link) do not combine with it.",
+                           rule="bad argument")
         return best_architecture_config(fit_or_law, architectures=architectures, total_flops=total_flops,
                                         queries=queries, accuracy_model=accuracy_model, samples=samples,
                                         tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens,
@@ -729,14 +768,13 @@ def best_config(fit_or_law: Any = None, *, total_flops: float | None = None, que
     if total_flops is None:
         raise LawError(f"`{fn}` needs total_flops= (the training + inference budget in FLOPs).",
                        rule="missing argument")
-    if is_sample(fit_or_law):
-        if params is not None:
+    if is_sample(fit_or_law) or link_sample(accuracy_model) is not None:
+        if params is not None and is_sample(fit_or_law):
             raise LawError(f"`{fn}`: params= goes with a Law, not with a Bootstrap.", rule="bad argument")
-        return propagate(lambda f, p: best_config(f, total_flops=total_flops, queries=queries,
-                                                  accuracy_model=accuracy_model, samples=samples,
-                                                  tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens,
-                                                  sizes=sizes, params=p),
-                         fit_or_law, CONFIG_QUANTITIES, fn)
+        return propagate(lambda f, p, m=accuracy_model: best_config(
+                             f, total_flops=total_flops, queries=queries, accuracy_model=m, samples=samples,
+                             tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens, sizes=sizes, params=p),
+                         fit_or_law, CONFIG_QUANTITIES, fn, model=accuracy_model, params=params)
     C, Q = _budget_queries(total_flops, queries, fn)
     if C.ndim or Q.ndim:
         raise LawError(f"`{fn}`: total_flops and queries must be scalars; use frontier(...) for many budgets.",
@@ -842,16 +880,18 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
     ``fit_or_law`` may also be a :class:`~scalinglaws.fitting.bootstrap.Bootstrap` (or a
     posterior) of the loss fit: the comparison is re-solved at every draw; ``interval(level)``
     covers the first crossover (over the draws that have one; the share without one is
-    ``no_crossover_share`` and a note) and the gain at each query volume."""
+    ``no_crossover_share`` and a note) and the gain at each query volume. A Bootstrap as the
+    accuracy model's ``link`` is resampled too, paired with the loss law's draws by index (or
+    alone, with a plain loss Fit), as in :func:`best_config`."""
     fn = "smaller_vs_larger"
-    if is_sample(fit_or_law):
-        if params is not None:
+    if is_sample(fit_or_law) or link_sample(accuracy_model) is not None:
+        if params is not None and is_sample(fit_or_law):
             raise LawError(f"`{fn}`: params= goes with a Law, not with a Bootstrap.", rule="bad argument")
-        out = propagate(lambda f, p: smaller_vs_larger(f, accuracy_model, small=small, large=large,
-                                                       total_flops=total_flops, queries=queries, samples=samples,
-                                                       tokens_per_sample=tokens_per_sample,
-                                                       prompt_tokens=prompt_tokens, params=p),
-                        fit_or_law, COMPARISON_QUANTITIES, fn)
+        out = propagate(lambda f, p, m=accuracy_model: smaller_vs_larger(
+                            f, m, small=small, large=large, total_flops=total_flops, queries=queries,
+                            samples=samples, tokens_per_sample=tokens_per_sample, prompt_tokens=prompt_tokens,
+                            params=p),
+                        fit_or_law, COMPARISON_QUANTITIES, fn, model=accuracy_model, params=params)
         cross = np.asarray(out.draws["crossover"], dtype=np.float64)
         if cross.size == 0:
             return out

@@ -42,6 +42,7 @@ error below 1e-12 at k = 256 and below 1e-8 at k = 1024 with 64 nodes (below 1e-
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -147,7 +148,11 @@ class VerifierAccuracyModel:
     below 3e-7 against the direct rule, tests/test_selection.py), so the searches, which call the
     model on thousands of losses, stay fast; ``method="direct"`` computes the rule at every p
     (exact to the quadrature's accuracy, about 1 ms per distinct p). Losses whose p falls off
-    the table use the direct rule. ``link``: a callable loss -> p or a Fit of a one-input link law.
+    the table use the direct rule. ``link``: a callable loss -> p, a Fit of a one-input link law,
+    or a Bootstrap (or posterior) of one: the model evaluates its point fit, and
+    :func:`best_config` / :func:`smaller_vs_larger` re-solve at every link draw (as for
+    :class:`~scalinglaws.optimize.CoverageAccuracyModel`); ``tpr``, ``fpr`` and ``concentration``
+    stay fixed.
     """
 
     link: Any
@@ -159,7 +164,7 @@ class VerifierAccuracyModel:
     _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_fn", _link_callable(self.link))
+        object.__setattr__(self, "_fn", _link_callable(self.link, "VerifierAccuracyModel"))
         if self.method not in ("table", "direct"):
             raise LawError(f"`VerifierAccuracyModel(method=...)` must be 'table' or 'direct', got {self.method!r}.",
                            rule="bad argument", value=self.method)
@@ -180,6 +185,13 @@ class VerifierAccuracyModel:
         if not (isinstance(self.nodes, (int, np.integer)) and 2 <= self.nodes <= 512):
             raise LawError(f"`VerifierAccuracyModel(nodes=...)` must be an integer in [2, 512], got {self.nodes!r}.",
                            rule="out of range", value=self.nodes)
+
+    def with_link(self, link: Any) -> "VerifierAccuracyModel":
+        """This model with another link (e.g. one draw of a link Bootstrap). The quadrature tables
+        depend on the rates and the concentration only (they are in p), so the copy shares them."""
+        out = dataclasses.replace(self, link=link)
+        object.__setattr__(out, "_tables", self._tables)
+        return out
 
     @x64
     def per_sample(self, loss: Any) -> np.ndarray:
@@ -265,7 +277,9 @@ class MajorityVoteAccuracyModel:
     and parameters (public or internal names). On construction it checks, on a grid of
     losses over ``loss_range`` (default: the fit's loss range widened by half its width, or
     the links' midpoints +- 6 / slope) and k from 1 to ``max_samples``, that accuracy never
-    rises with loss, and raises :class:`LawError` otherwise."""
+    rises with loss, and raises :class:`LawError` otherwise. The law is held fixed in the
+    intervals of :func:`best_config` / :func:`smaller_vs_larger` (it has no separate link: only the
+    coverage and verifier models' links can be a Bootstrap)."""
 
     law: MajorityVote
     params: Mapping[str, float]
