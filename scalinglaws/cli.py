@@ -743,7 +743,7 @@ def _first_draws(args: argparse.Namespace, path: str, fit: Any) -> Any:
     if bs is None:
         return None
     if args.bootstrap > len(bs.draws):
-        raise _UsageError(f"{PROG} optimize: --bootstrap {args.bootstrap} but {path} holds only "
+        raise _UsageError(f"{PROG}: --bootstrap {args.bootstrap} but {path} holds only "
                           f"{len(bs.draws)} draws.")
     return dataclasses.replace(bs, draws=bs.draws[:args.bootstrap], objectives=bs.objectives[:args.bootstrap])
 
@@ -1042,6 +1042,12 @@ scalinglaws plot samples.csv --kind adaptive --bins 4 --model llama-8b -o adapti
     p.add_argument("runs_file", metavar="RUNS_FILE", nargs="?", default=None,
                    help="the runs to show (needed for --kind " + ", ".join(_NEEDS_RUNS) + "; optional for "
                         "loss_frontier)")
+    p.add_argument("--bootstrap", type=_count, default=0, metavar="N",
+                   help="gain_vs_queries: a 90%% band from the first N bootstrap draws saved in FIT_JSON (and in "
+                        "LINK_JSON, when it holds draws, paired by index)")
+    p.add_argument("--posterior", action="store_true",
+                   help="loss_frontier, pairs, gain_vs_queries: the posterior draws saved by 'scalinglaws fit "
+                        "--posterior DRAWS -o FIT_JSON' instead of bootstrap draws")
     p.add_argument("--bins", type=_count, default=5, metavar="B",
                    help="adaptive: equal-count difficulty bins (default 5, as Snell et al. 2024)")
     p.add_argument("--model", default=None, metavar="NAME",
@@ -1125,11 +1131,34 @@ def _run_plot(args: argparse.Namespace) -> int:
     fit = sl.load_fit(args.fit_json)
     _plot_usage(args)
     kind = args.kind
-    bs = None
-    if kind in _NEEDS_DRAWS:
+    bs = link = None
+    if args.posterior and args.bootstrap:
+        raise _UsageError(f"{PROG} plot: --posterior and --bootstrap do not go together (one set of draws); drop one.")
+    if (args.posterior or args.bootstrap) and kind not in (*_NEEDS_DRAWS, "gain_vs_queries"):
+        raise _UsageError(f"{PROG} plot: --{'posterior' if args.posterior else 'bootstrap'} applies to --kind "
+                          f"{', '.join((*_NEEDS_DRAWS, 'gain_vs_queries'))}, not {kind}.")
+    if args.posterior:
+        try:
+            bs = sl.load_posterior(args.fit_json, fit)
+        except sl.LawError as exc:
+            if exc.rule != "no posterior":
+                raise
+            raise _UsageError(f"{PROG} plot --posterior: {args.fit_json} holds no posterior draws (saved by 'fit "
+                              "--posterior DRAWS -o'); make them with: "
+                              f"{_refit_command(args.fit_json, 0, ('--posterior', '1000'))}") from None
+    elif kind in _NEEDS_DRAWS:
         bs = load_bootstrap(args.fit_json, fit)
         if bs is None:
             raise _no_draws(f"plot --kind {kind}", args.fit_json)
+    elif args.bootstrap:  # gain_vs_queries: the loss fit's draws, and the link's where its file holds them
+        bs = _first_draws(args, args.fit_json, fit)
+        link = _first_draws(args, args.link, sl.load_fit(args.link))
+        if bs is None and link is None:
+            raise _no_draws("plot --bootstrap", args.fit_json, args.bootstrap)
+        _say(args, "the band carries " + ("the loss fit's and the link's uncertainty (draws paired by index)"
+                                          if bs is not None and link is not None else
+                                          "the loss fit's uncertainty only (the link is held fixed)" if link is None
+                                          else "the link's uncertainty only (FIT_JSON holds no draws)"))
     flops_range = tuple(args.flops_range) if args.flops_range is not None else (1e18, 1e25)
     saved = json.loads(Path(args.fit_json).read_text()).get("read_runs") or {}
     if not args.column and not args.exclude and saved.get("columns"):
@@ -1154,7 +1183,7 @@ def _run_plot(args: argparse.Namespace) -> int:
                 plot.posterior_pairs(bs, args.params, fig=fig, level=args.level)
             else:
                 fig, (ax,) = _figure(size=None if paper else (6.4, 4.8))
-                _draw(args, sl, plot, kind, fit, bs, runs, flops_range, ax)
+                _draw(args, sl, plot, kind, fit, bs, runs, flops_range, ax, link)
             _save_figure(fig, Path(args.output), args, dpi=None if paper else 120)
     return 0
 
@@ -1197,7 +1226,7 @@ def _plot_adaptive(args: argparse.Namespace, sl: Any, plot: Any) -> int:
 
 
 def _draw(args: argparse.Namespace, sl: Any, plot: Any, kind: str, fit: Any, bs: Any, runs: Any,
-          flops_range: tuple[float, float], ax: Any) -> None:
+          flops_range: tuple[float, float], ax: Any, link: Any = None) -> None:
     """Draw --kind ``kind`` (all but pairs) on ``ax`` through the library."""
     if kind == "fit":
         plot.plot_fit(fit, runs, ax=ax)
@@ -1224,7 +1253,8 @@ def _draw(args: argparse.Namespace, sl: Any, plot: Any, kind: str, fit: Any, bs:
                                        samples=args.samples, tokens_per_sample=args.tokens_per_query)
         plot.inference_frontier(fr, ax=ax, comparison=cmp)
     elif kind == "gain_vs_queries":
-        cmp = sl.smaller_vs_larger(fit, _accuracy_model(args), small=args.small, large=args.large,
+        cmp = sl.smaller_vs_larger(bs if bs is not None else fit, _accuracy_model(args, link), small=args.small,
+                                   large=args.large,
                                    total_flops=args.flops, queries=np.geomspace(*args.queries_range, 25),
                                    samples=args.samples, tokens_per_sample=args.tokens_per_query)
         plot.gain_vs_queries(cmp, ax=ax)

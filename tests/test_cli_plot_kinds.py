@@ -270,3 +270,36 @@ def test_pairs_paper_style_fits_a_page_width(work, drawn):
     assert (w, h) == pytest.approx((6.9, 6.9), rel=1e-12)
     _plot(work, "pairs", "--style", "paper", "--params", "E", "alpha")
     assert tuple(drawn[-1].get_size_inches()) == pytest.approx((1.35 * 2 + 0.4,) * 2, rel=1e-12)
+
+
+def test_gain_vs_queries_band_from_saved_draws(work, drawn, capsys):
+    # --bootstrap 10: the band is the 90% interval of the gain over the fit file's first 10 draws
+    # (the link file holds none, so the link is held fixed and the CLI says so)
+    import dataclasses
+    import warnings
+
+    import scalinglaws as sl
+    from scalinglaws.fitting.bootstrap import load_bootstrap
+
+    opts = ["--link", str(work["link"]), "--flops", "1e23", "--small", "1e8", "1e9", "--large", "1e10",
+            "--tokens-per-query", "1000", "--samples", "1", "4", "16", "--queries-range", "1e5", "1e10"]
+    out = work["dir"] / "gain-band.png"
+    assert main(["plot", str(work["fit"]), "--kind", "gain_vs_queries", *opts, "--bootstrap", "10",
+                 "-o", str(out)]) == 0
+    assert "the link is held fixed" in capsys.readouterr().err
+    ax = _main_ax(drawn[-1])
+    band = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(band) == 1 and band[0].get_label() == "90% interval"
+    fit = sl.load_fit(work["fit"])
+    bs = load_bootstrap(work["fit"], fit)
+    bs = dataclasses.replace(bs, draws=bs.draws[:10], objectives=bs.objectives[:10])
+    model = sl.optimize.CoverageAccuracyModel(sl.load_fit(work["link"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        cmp = sl.smaller_vs_larger(bs, model, small=[1e8, 1e9], large=[1e10], total_flops=1e23,
+                                   queries=np.geomspace(1e5, 1e10, 25), samples=[1, 4, 16], tokens_per_sample=1000)
+    lo, hi = cmp.interval(0.9)["gain"]
+    verts = band[0].get_paths()[0].vertices
+    fin = np.isfinite(lo) & np.isfinite(hi)
+    assert np.nanmin(verts[:, 1]) == pytest.approx(float(np.min(lo[fin])), rel=1e-9, abs=1e-12)
+    assert np.nanmax(verts[:, 1]) == pytest.approx(float(np.max(hi[fin])), rel=1e-9, abs=1e-12)

@@ -229,3 +229,45 @@ def test_cli_optimize_posterior_errors(saved, tmp_path, capsys):
         rc = main(["optimize", str(path), "--posterior", "--flops", "1e22", *extra])
         err = capsys.readouterr().err
         assert rc == 2 and words in err, err
+
+
+def test_plot_reads_the_saved_posterior(saved, tmp_path, monkeypatch):
+    # plot --kind loss_frontier / pairs --posterior: the band and the panels from the saved draws;
+    # the band equals compute_optimal's interval over the posterior at the curve's budgets
+    from matplotlib.collections import PolyCollection
+
+    from scalinglaws import cli
+
+    runs, _, post, path = saved
+    figs = []
+    real = cli._save_figure
+    monkeypatch.setattr(cli, "_save_figure", lambda fig, p, args, dpi=120: (figs.append(fig), real(fig, p, args, dpi))[1])
+    out = tmp_path / "lf.png"
+    assert cli.main(["plot", str(path), str(DATA), "--kind", "loss_frontier", "--posterior", "--level", "0.8",
+                     "-o", str(out), "-q"]) == 0
+    (ax,) = figs[-1].axes
+    band = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+    line = [ln for ln in ax.lines if "L*(C)" in ln.get_label()][0]
+    C = np.asarray(line.get_xdata())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        lo, hi = sl.compute_optimal(post, flops=C).interval(0.8)["loss"]
+    verts = band.get_paths()[0].vertices
+    assert np.min(verts[:, 1]) == pytest.approx(float(np.min(lo)), rel=1e-9)
+    assert np.max(verts[:, 1]) == pytest.approx(float(np.max(hi)), rel=1e-9)
+    assert cli.main(["plot", str(path), "--kind", "pairs", "--posterior", "--params", "E", "alpha",
+                     "-o", str(tmp_path / "p.png"), "-q"]) == 0
+    assert len([a for a in figs[-1].axes if a.get_visible()]) == 3
+
+
+def test_plot_posterior_bad_input(saved, tmp_path, capsys):
+    from scalinglaws import cli
+
+    _, fit, _, path = saved
+    plain = fit.save(tmp_path / "plain.json")
+    for argv, expect in (([str(plain), "--kind", "pairs", "--posterior"], "holds no posterior draws"),
+                         ([str(path), "--kind", "pairs", "--posterior", "--bootstrap", "5"], "do not go together"),
+                         ([str(path), "--kind", "frontier", "--posterior"], "applies to --kind")):
+        assert cli.main(["plot", *argv, "-o", str(tmp_path / "x.png"), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert expect in err and "Traceback" not in err, err

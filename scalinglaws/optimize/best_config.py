@@ -935,17 +935,30 @@ def smaller_vs_larger(fit_or_law: Any = None, accuracy_model: AccuracyModel | No
         (a1, _, _, _), (a2, _, _, _) = best(np.array([math.exp(logq)]))
         return float(a1[0] - a2[0])
 
+    # a crossover is a change of the gain's sign between strictly signed volumes; exact ties (both sides
+    # at the same accuracy, e.g. both saturated at 1) are skipped, never counted as crossovers: the
+    # gain's sign must change across them, and then the crossover is where the tie run ends
     roots = []
     valid = np.isfinite(gain) & (Qs > 0)
     idx = np.flatnonzero(valid)
-    for i0, i1 in zip(idx[:-1], idx[1:]):
-        g0, g1 = gain[i0], gain[i1]
-        if g0 == 0.0:
-            roots.append(float(Qs[i0]))
-        elif g0 * g1 < 0:
-            roots.append(math.exp(_sopt.brentq(g, math.log(Qs[i0]), math.log(Qs[i1]), xtol=1e-12, rtol=1e-12)))
+    last = None  # index of the last volume with a nonzero gain
+    for i1 in idx:
+        if gain[i1] == 0.0:
+            continue
+        if last is not None and gain[last] * gain[i1] < 0:
+            i0 = last
+            if i1 - i0 > 1 and np.all(gain[i0 + 1:i1][valid[i0 + 1:i1]] == 0.0):
+                i0 = i1 - 1  # a tie run between them: the crossover sits where it ends
+            lo = math.log(Qs[i0])
+            roots.append(float(Qs[i0]) if g(lo) == 0.0 else
+                         math.exp(_sopt.brentq(g, lo, math.log(Qs[i1]), xtol=1e-12, rtol=1e-12)))
+        last = i1
     roots = np.array(sorted(set(roots)), dtype=np.float64)
     notes = list(pr.notes)
+    ties = int(np.sum(valid & (gain == 0.0)))
+    if ties:
+        notes.append(f"at {ties} of {Qs.size} query volumes both sides have exactly the same accuracy (e.g. both "
+                     f"saturated at {float(np.nanmax(sa[valid & (gain == 0.0)])):.6g}): ties, not crossovers")
     for side, h in (("smaller", sh), ("larger", lh)):
         if np.any(h):
             notes.append(f"the {side} models' best setting is the largest searched ({pr.high:g}) at "
