@@ -48,7 +48,9 @@ class Uncertain:
         q = (1 - level) / 2
         out = {}
         for k, v in self._draws().items():
-            lo, hi = np.nanquantile(v, q, axis=0), np.nanquantile(v, 1 - q, axis=0)
+            with warnings.catch_warnings():  # a point where every draw is NaN (no answer there) stays NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanquantile(v, q, axis=0), np.nanquantile(v, 1 - q, axis=0)
             out[k] = (float(lo), float(hi)) if np.ndim(lo) == 0 else (lo, hi)
         return out
 
@@ -56,7 +58,9 @@ class Uncertain:
         """Standard deviation of each quantity over the draws (ddof=1)."""
         out = {}
         for k, v in self._draws().items():
-            s = np.nanstd(v, axis=0, ddof=1)
+            with warnings.catch_warnings():  # as in interval: all-NaN points stay NaN, silently
+                warnings.simplefilter("ignore", RuntimeWarning)
+                s = np.nanstd(v, axis=0, ddof=1)
             out[k] = float(s) if np.ndim(s) == 0 else s
         return out
 
