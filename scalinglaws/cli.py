@@ -756,8 +756,8 @@ def _load_posterior(args: argparse.Namespace) -> Any:
         raise _UsageError(f"{PROG} optimize: --posterior and {' and '.join(clash)} do not go together (intervals "
                           "come from one set of draws of one fit); drop one.")
     if args.link is not None:
-        raise _UsageError(f"{PROG} optimize: --posterior with --link is not supported yet; intervals are "
-                          "computed for compute-optimal and --queries allocations.")
+        _say(args, f"note: the intervals carry the posterior of {args.fit_json} only; the link {args.link} is held "
+                   "fixed (its bootstrap draws pair with the loss fit's under --bootstrap N)")
     try:
         post = sl.load_posterior(args.fit_json)
     except sl.LawError as exc:

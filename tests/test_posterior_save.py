@@ -223,9 +223,7 @@ def test_cli_optimize_posterior_errors(saved, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "holds no posterior draws" in err and "--posterior 1000" in err
     for extra, words in ((["--bootstrap", "10"], "--posterior and --bootstrap do not go together"),
-                         (["--group", "x"], "--posterior and --group do not go together"),
-                         (["--link", "link.json", "--queries", "1e9", "--tokens-per-query", "100"],
-                          "--posterior with --link is not supported yet")):
+                         (["--group", "x"], "--posterior and --group do not go together")):
         rc = main(["optimize", str(path), "--posterior", "--flops", "1e22", *extra])
         err = capsys.readouterr().err
         assert rc == 2 and words in err, err
@@ -271,3 +269,31 @@ def test_plot_posterior_bad_input(saved, tmp_path, capsys):
         assert cli.main(["plot", *argv, "-o", str(tmp_path / "x.png"), "-q"]) == 2
         err = capsys.readouterr().err
         assert expect in err and "Traceback" not in err, err
+
+
+def test_cli_optimize_posterior_with_link(saved, tmp_path, capsys):
+    # --posterior --link: the loss law's posterior, the link held fixed (a note says so); the same
+    # intervals as best_config on the loaded posterior in Python (rtol 1e-12)
+    import json
+
+    _, _, _, path = saved
+    L = np.linspace(1.8, 3.0, 25)
+    evals = tmp_path / "evals.csv"
+    evals.write_text("loss,accuracy\n" + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in
+                                                  zip(L, 0.05 + 0.8 / (1 + np.exp(8 * (L - 2.2))))) + "\n")
+    link = tmp_path / "link.json"
+    assert main(["fit", str(evals), "--law", "sigmoid_link", "--objective", "least_squares", "-o", str(link), "-q"]) == 0
+    capsys.readouterr()
+    rc = main(["optimize", str(path), "--posterior", "--flops", "1e22", "--queries", "1e9", "--tokens-per-query", "100",
+               "--link", str(link), "--json"])
+    out = capsys.readouterr()
+    assert rc == 0 and "the link" in out.err and "held fixed" in out.err
+    (row,) = json.loads(out.out)
+    post = sl.load_posterior(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = sl.best_config(post, accuracy_model=sl.optimize.CoverageAccuracyModel(sl.load_fit(link)), total_flops=1e22,
+                              queries=1e9, tokens_per_sample=100)
+    lo, hi = want.interval(0.9)["accuracy"]
+    assert row["accuracy_90"] == pytest.approx([lo, hi], rel=1e-12)
+    assert row["accuracy"] == pytest.approx(want.accuracy, rel=1e-12)
